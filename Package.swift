@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pixelwise",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Pixelwise", targets: ["Pixelwise"]),
+        .library(name: "PixelwiseIO", targets: ["PixelwiseIO"]),
+        .executable(name: "pixelwise", targets: ["pixelwise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
+
+        // Pure Swift: the image model and every kernel. No C, no files.
+        .target(name: "Pixelwise"),
+        // Files: codecs over well-kept C libraries, plus NPY and PNM written here.
+        .target(
+            name: "PixelwiseIO",
+            dependencies: ["Pixelwise", "CSPNG", "CTurboJPEG", "CTIFF", "CLibRaw"]
+        ),
+        // The command line: parsing, progress, output formatting. No kernels here.
+        .executableTarget(
+            name: "pixelwise",
+            dependencies: [
+                "Pixelwise", "PixelwiseIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PixelwiseTests", dependencies: ["Pixelwise"]),
+        .testTarget(name: "PixelwiseIOTests", dependencies: ["Pixelwise", "PixelwiseIO"]),
+        .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

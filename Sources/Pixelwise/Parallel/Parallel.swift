@@ -1,0 +1,53 @@
+import Dispatch
+
+/// The one place that splits work across cores. Kernels hand it a range of independent items (rows,
+/// tiles, points) and a body that processes a contiguous chunk; it runs chunks on every core.
+public enum Parallel {
+    /// Number of worker threads used: the active processor count, or `PIXELWISE_THREADS` if set.
+    public static let coreCount: Int = {
+        if let text = getEnvironment("PIXELWISE_THREADS"), let n = Int(text), n > 0 { return n }
+        return ProcessInfoLite.activeProcessorCount
+    }()
+
+    /// Runs `body` over `0..<count` split into contiguous chunks of at least `minimumChunk` items,
+    /// a few chunks per core so that uneven work balances. Returns when every chunk is done.
+    public static func forEachChunk(count: Int, minimumChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let cores = coreCount
+        let chunkCount = Swift.max(1, Swift.min(cores * 4, count / Swift.max(minimumChunk, 1)))
+        if chunkCount == 1 || cores == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let start = count * chunk / chunkCount
+            let end = count * (chunk + 1) / chunkCount
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Maps each chunk to a partial result and returns the partials in chunk order (for reductions).
+    public static func mapChunks<T: Sendable>(count: Int, minimumChunk: Int = 1,
+                                             _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        guard count > 0 else { return [] }
+        let cores = coreCount
+        let chunkCount = Swift.max(1, Swift.min(cores * 4, count / Swift.max(minimumChunk, 1)))
+        let results = ResultSlots<T>(count: chunkCount)
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let start = count * chunk / chunkCount
+            let end = count * (chunk + 1) / chunkCount
+            results.store(body(start..<end), at: chunk)
+        }
+        return results.values
+    }
+}
+
+/// Write-once slots filled from different threads, each slot by exactly one writer.
+private final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func store(_ value: T, at index: Int) {
+        slots.withUnsafeMutableBufferPointer { $0[index] = value }
+    }
+    var values: [T] { slots.map { $0! } }
+}

@@ -1,0 +1,107 @@
+import Pixelwise
+
+/// The file formats Pixelwise reads and writes.
+public enum ImageFormat: String, Sendable, CaseIterable, Codable {
+    case png, jpeg, tiff, npy, pnm, raw
+
+    /// The name used in messages and `info`.
+    public var displayName: String {
+        switch self {
+        case .png: "PNG"
+        case .jpeg: "JPEG"
+        case .tiff: "TIFF"
+        case .npy: "NPY"
+        case .pnm: "PNM"
+        case .raw: "camera RAW"
+        }
+    }
+
+    /// The format whose signature starts `bytes` (the first 16 bytes of a file are enough), if any.
+    /// Camera RAW files are recognised by LibRaw, not here (many are TIFF containers).
+    public init?(signature bytes: [UInt8]) {
+        func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes.prefix(prefix.count)) == prefix }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
+        else if starts([0xFF, 0xD8, 0xFF]) { self = .jpeg }
+        else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
+                    || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
+        else if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { self = .npy }
+        else if starts([0x50, 0x35]) || starts([0x50, 0x36]) { self = .pnm }
+        else { return nil }
+    }
+
+    /// The format an output path asks for by its extension (case-insensitive), if any.
+    public init?(pathExtensionOf path: String) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "png": self = .png
+        case "jpg", "jpeg", "jpe": self = .jpeg
+        case "tif", "tiff": self = .tiff
+        case "npy": self = .npy
+        case "pgm", "ppm", "pnm": self = .pnm
+        default: return nil
+        }
+    }
+}
+
+/// What a file's header says, without decoding the pixels.
+public struct ImageInfo: Sendable, Equatable, Codable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var sampleType: SampleType
+    public var format: ImageFormat
+
+    public init(width: Int, height: Int, channels: Int, sampleType: SampleType, format: ImageFormat) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.sampleType = sampleType
+        self.format = format
+    }
+}
+
+/// Options that apply to reading any format.
+public struct ImageReadOptions: Sendable {
+    /// The most pixels a header may declare before the file is refused (guard against decompression
+    /// bombs). Default 2^31.
+    public var maxPixels: Int
+    /// Whether uncompressed formats (NPY) may be memory-mapped instead of read into memory.
+    public var allowMemoryMap: Bool
+
+    public static let defaultMaxPixels = 1 << 31
+
+    public init(maxPixels: Int = ImageReadOptions.defaultMaxPixels, allowMemoryMap: Bool = true) {
+        self.maxPixels = maxPixels
+        self.allowMemoryMap = allowMemoryMap
+    }
+
+    /// Throws ``ImageFileError/tooManyPixels(path:width:height:limit:)`` when the declared size is over the limit.
+    public func checkPixelCount(width: Int, height: Int, path: String) throws {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || pixels > maxPixels {
+            throw ImageFileError.tooManyPixels(path: path, width: width, height: height, limit: maxPixels)
+        }
+    }
+}
+
+/// TIFF compression schemes we write.
+public enum TIFFCompression: String, Sendable, CaseIterable {
+    case none, lzw, deflate
+}
+
+/// Options that apply to writing.
+public struct ImageWriteOptions: Sendable {
+    /// The format, when not taken from the extension.
+    public var format: ImageFormat?
+    /// JPEG quality 1...100.
+    public var jpegQuality: Int
+    /// TIFF compression.
+    public var tiffCompression: TIFFCompression
+
+    public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate) {
+        self.format = format
+        self.jpegQuality = jpegQuality
+        self.tiffCompression = tiffCompression
+    }
+}

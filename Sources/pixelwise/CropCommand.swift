@@ -1,0 +1,41 @@
+import ArgumentParser
+import Pixelwise
+import PixelwiseIO
+
+/// `pixelwise crop`: a rectangle of an image, to any format we write.
+struct CropCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crop",
+        abstract: "Copy a rectangular region of an image to a new file.",
+        discussion: "The output format follows -o's extension (.png, .jpg, .tif, .npy, .pgm, .ppm).")
+
+    @Argument(help: "The source image.")
+    var image: String
+
+    @Option(help: "The region X,Y,W,H: top-left column and row, width and height.")
+    var region: String
+
+    @Option(name: .shortAndLong, help: "Output file.")
+    var output: String
+
+    @Option(help: "JPEG quality, 1–100.")
+    var quality: Int = 95
+
+    @OptionGroup var reading: ImageReadingOptions
+
+    func run() throws {
+        let parts = region.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3] else {
+            throw UsageError("--region \(region): expected X,Y,W,H (four integers)")
+        }
+        guard w > 0, h > 0 else { throw UsageError("--region \(region): width and height must be positive") }
+        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
+        try OutputPath.check(output, inputs: [image])
+        let source = try ImageFile.read(image, options: reading.readOptions)
+        guard x >= 0, y >= 0, x + w <= source.width, y + h <= source.height else {
+            throw UsageError("--region \(region): reaches outside the \(source.width)×\(source.height) image \(image)")
+        }
+        try ImageFile.write(source.region(x: x, y: y, width: w, height: h), to: output,
+                           options: ImageWriteOptions(jpegQuality: quality))
+    }
+}
