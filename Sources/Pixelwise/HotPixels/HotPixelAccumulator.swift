@@ -1,0 +1,219 @@
+import Dispatch
+
+/// The colour filter array layout of a raw sensor mosaic, named by its top-left 2×2 tile read row by row.
+public enum CFAPattern: String, Sendable, CaseIterable, Codable {
+    case rggb = "RGGB", bggr = "BGGR", grbg = "GRBG", gbrg = "GBRG"
+
+    /// The colour (0 red, 1 green, 2 blue) of the photosite at column `x`, row `y`.
+    @inlinable public func colour(x: Int, y: Int) -> Int {
+        let site = (y & 1) << 1 | (x & 1)
+        switch self {
+        case .rggb: return [0, 1, 1, 2][site]
+        case .bggr: return [2, 1, 1, 0][site]
+        case .grbg: return [1, 0, 2, 1][site]
+        case .gbrg: return [1, 2, 0, 1][site]
+        }
+    }
+
+    /// Parses `RGGB`, `bggr`, … (any case).
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
+}
+
+/// What a scan accumulates per sample, and so how it ranks.
+public enum HotPixelMethod: String, Sendable, CaseIterable, Codable {
+    /// Welford moments of the residual against the local median (see ``LocalMedianResidual``), plus the
+    /// range (minimum and maximum) of the value: finds hot, warm, dead, stuck and flickering samples.
+    case residual
+    /// Welford moments of the value itself, ranked by lowest variance: the seed program's method, kept for
+    /// comparison. It misses additive hot pixels, whose variance is not low.
+    case variance
+}
+
+/// The layout a scan's statistics belong to: two states merge only when these agree.
+public struct HotPixelGeometry: Sendable, Equatable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var sampleType: SampleType
+    /// Set for a raw mosaic (one channel): neighbours are then two photosites apart.
+    public var cfa: CFAPattern?
+    public var method: HotPixelMethod
+
+    public init(width: Int, height: Int, channels: Int, sampleType: SampleType, cfa: CFAPattern?, method: HotPixelMethod) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.sampleType = sampleType
+        self.cfa = cfa
+        self.method = method
+    }
+
+    /// Pixels between a sample and its same-colour neighbours.
+    public var step: Int { cfa == nil ? 1 : 2 }
+    /// Number of samples, `width * height * channels`.
+    public var sampleCount: Int { width * height * channels }
+
+    public var description: String {
+        "\(width)×\(height)×\(channels) \(sampleType.rawValue)" + (cfa.map { " \($0.rawValue) mosaic" } ?? "")
+            + ", method \(method.rawValue)"
+    }
+}
+
+/// Per-sample running statistics of a photo stack, shared by every worker of a scan.
+///
+/// The state is one copy for the whole scan (a 10-megapixel RGB stack keeps 10 bytes per sample, 300 MB:
+/// a copy per worker would not fit the memory budget), split into bands of rows, each with its own lock
+/// and frame count. A worker that has decoded a frame walks the bands, starting at a different band from
+/// the other workers, and updates each band under its lock; so frames decode and accumulate on every core
+/// at once and never wait for each other except on the rare band collision.
+///
+/// Per sample, method ``HotPixelMethod/residual`` keeps the mean and M2 (Welford, `Float`) of the
+/// residual and the minimum and maximum value (in `Sample`); method ``HotPixelMethod/variance`` keeps the
+/// mean and M2 of the value.
+public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Sendable {
+    public let geometry: HotPixelGeometry
+    /// Mean of the residual (or of the value, for the variance method), one per sample, interleaved.
+    public let mean: UnsafeMutableBufferPointer<Float>
+    /// M2 of the residual (or value).
+    public let m2: UnsafeMutableBufferPointer<Float>
+    /// Smallest and largest value seen (residual method only; empty otherwise).
+    public let minimum: UnsafeMutableBufferPointer<Sample>
+    public let maximum: UnsafeMutableBufferPointer<Sample>
+
+    /// Rows per band.
+    public let bandRows: Int
+    private var bandCounts: [Int]
+    private let bandLocks: [DispatchSemaphore]
+
+    /// An empty accumulator for frames of `geometry` (whose sample type must be `Sample`).
+    public init(geometry: HotPixelGeometry) {
+        precondition(geometry.sampleType == Sample.sampleType, "accumulator sample type differs from the geometry's")
+        self.geometry = geometry
+        let count = geometry.sampleCount
+        mean = .allocate(capacity: count)
+        mean.initialize(repeating: 0)
+        m2 = .allocate(capacity: count)
+        m2.initialize(repeating: 0)
+        let ranges = geometry.method == .residual ? count : 0
+        minimum = .allocate(capacity: ranges)
+        minimum.initialize(repeating: Sample.maximumValue)
+        maximum = .allocate(capacity: ranges)
+        maximum.initialize(repeating: Sample.minimumValue)
+        // Bands of an even number of rows (CFA phase stays aligned), enough of them that workers rarely meet.
+        bandRows = Swift.max(2, (geometry.height / 64 + 1) & ~1)
+        let bands = Swift.max(1, (geometry.height + bandRows - 1) / bandRows)
+        bandCounts = Array(repeating: 0, count: bands)
+        bandLocks = (0..<bands).map { _ in DispatchSemaphore(value: 1) }
+    }
+
+    deinit {
+        mean.deallocate()
+        m2.deallocate()
+        minimum.deallocate()
+        maximum.deallocate()
+    }
+
+    /// Frames accumulated (every band has seen the same frames once all `add` calls have returned).
+    public var frameCount: Int { bandCounts.min() ?? 0 }
+
+    /// Sets the frame count after loading statistics from a state file.
+    public func setFrameCount(_ count: Int) {
+        for band in bandCounts.indices { bandCounts[band] = count }
+    }
+
+    /// Accumulates one frame (same geometry). Safe to call from several threads at once.
+    public func add(_ frame: Image<Sample>) {
+        precondition(frame.width == geometry.width && frame.height == geometry.height
+                     && frame.channels == geometry.channels, "frame size differs from the accumulator's")
+        let bands = bandCounts.count
+        // Start where another worker is unlikely to be; take free bands first, wait only when all are busy.
+        let start = Int.random(in: 0..<bands)
+        var pending = (0..<bands).map { (start + $0) % bands }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: geometry.width * geometry.channels + 16)
+        defer { scratch.deallocate() }
+        frame.withUnsafeBuffer { buffer in
+            while !pending.isEmpty {
+                var index = pending.firstIndex { bandLocks[$0].wait(timeout: .now()) == .success }
+                if index == nil {
+                    bandLocks[pending[0]].wait()
+                    index = 0
+                }
+                let band = pending.remove(at: index!)
+                accumulate(buffer, band: band, scratch: scratch)
+                bandLocks[band].signal()
+            }
+        }
+    }
+
+    private func accumulate(_ frame: ImageBuffer<Sample>, band: Int, scratch: UnsafeMutablePointer<Float>) {
+        let newCount = bandCounts[band] + 1
+        let rowLength = geometry.width * geometry.channels
+        let firstRow = band * bandRows
+        let endRow = Swift.min(geometry.height, firstRow + bandRows)
+        for y in firstRow..<endRow {
+            let offset = y * rowLength
+            switch geometry.method {
+            case .residual:
+                LocalMedianResidual.row(frame, y: y, step: geometry.step, into: scratch)
+                Welford.update(mean: mean.baseAddress! + offset, m2: m2.baseAddress! + offset,
+                               values: scratch, count: rowLength, newCount: newCount)
+                HotPixelAccumulator.updateRange(minimum: minimum.baseAddress! + offset,
+                                                maximum: maximum.baseAddress! + offset,
+                                                values: frame.rowPointer(y), count: rowLength)
+            case .variance:
+                let row = frame.rowPointer(y)
+                for index in 0..<rowLength { scratch[index] = row[index].floatValue }
+                Welford.update(mean: mean.baseAddress! + offset, m2: m2.baseAddress! + offset,
+                               values: scratch, count: rowLength, newCount: newCount)
+            }
+        }
+        bandCounts[band] = newCount
+    }
+
+    @inlinable
+    static func updateRange(minimum: UnsafeMutablePointer<Sample>, maximum: UnsafeMutablePointer<Sample>,
+                            values: UnsafePointer<Sample>, count: Int) {
+        var index = 0
+        while index &+ 16 <= count {
+            let v = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Sample>.self)
+            let low = UnsafeRawPointer(minimum + index).loadUnaligned(as: SIMD16<Sample>.self)
+            let high = UnsafeRawPointer(maximum + index).loadUnaligned(as: SIMD16<Sample>.self)
+            UnsafeMutableRawPointer(minimum + index).storeBytes(of: pointwiseMin(low, v), as: SIMD16<Sample>.self)
+            UnsafeMutableRawPointer(maximum + index).storeBytes(of: pointwiseMax(high, v), as: SIMD16<Sample>.self)
+            index &+= 16
+        }
+        while index < count {
+            minimum[index] = Swift.min(minimum[index], values[index])
+            maximum[index] = Swift.max(maximum[index], values[index])
+            index &+= 1
+        }
+    }
+
+    /// Adds the statistics of `other` (same geometry, disjoint frames) with Chan et al.'s exact merge.
+    /// Not to be called while frames are being added.
+    public func merge(_ other: HotPixelAccumulator<Sample>) {
+        precondition(other.geometry == geometry, "merging states of different geometry")
+        let countA = frameCount, countB = other.frameCount
+        let total = mean.count
+        // Rows in parallel: the merge is elementwise.
+        let chunk = Swift.max(1, geometry.width * geometry.channels)
+        let mean = SendablePointer(mean.baseAddress!), m2 = SendablePointer(m2.baseAddress!)
+        let otherMean = SendablePointer(other.mean.baseAddress!), otherM2 = SendablePointer(other.m2.baseAddress!)
+        Parallel.forEachChunk(count: (total + chunk - 1) / chunk, minimumChunk: 16) { rows in
+            let start = rows.lowerBound * chunk
+            let end = Swift.min(total, rows.upperBound * chunk)
+            Welford.merge(mean: mean.pointer! + start, m2: m2.pointer! + start, count: countA,
+                          otherMean: UnsafePointer(otherMean.pointer! + start), otherM2: UnsafePointer(otherM2.pointer! + start),
+                          otherCount: countB, streams: end - start)
+        }
+        if geometry.method == .residual {
+            HotPixelAccumulator.updateRange(minimum: minimum.baseAddress!, maximum: maximum.baseAddress!,
+                                            values: other.minimum.baseAddress!, count: minimum.count)
+            HotPixelAccumulator.updateRange(minimum: minimum.baseAddress!, maximum: maximum.baseAddress!,
+                                            values: other.maximum.baseAddress!, count: maximum.count)
+        }
+        setFrameCount(countA + countB)
+    }
+}

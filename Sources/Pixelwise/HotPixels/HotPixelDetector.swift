@@ -1,0 +1,249 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a scan decides which samples are defective. All scores are in the same unit, "standard errors":
+/// a score of 8 means the evidence is eight standard deviations away from what a normal pixel shows.
+public struct HotPixelDetectionParameters: Sendable, Equatable {
+    /// Minimum score reported (`--threshold`). Higher: fewer, surer candidates.
+    public var threshold: Double
+    /// At most this many candidates, best first (`--top`).
+    public var top: Int
+    /// Candidates closer than this (Chebyshev distance in pixels, any channel) to a better one are the same
+    /// defect, smeared by demosaicing and JPEG, and are not reported again. 0 turns suppression off.
+    public var suppressionRadius: Int
+
+    /// Default threshold: see docs/hotpixels.md for how it was chosen.
+    public static let defaultThreshold = 8.0
+
+    public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2) {
+        self.threshold = threshold
+        self.top = top
+        self.suppressionRadius = suppressionRadius
+    }
+}
+
+/// The outcome of ``HotPixelDetector/detect(_:parameters:scoreMap:)``.
+public struct HotPixelDetection: Sendable {
+    /// Reported defects, best first.
+    public var candidates: [DefectCandidate]
+    /// Samples above the threshold before non-maximum suppression and `top`.
+    public var samplesAboveThreshold: Int
+}
+
+/// Decides, ranks and classifies defective samples from accumulated statistics.
+///
+/// For method ``HotPixelMethod/residual``, per sample with `n` frames, residual mean `m`, residual
+/// standard deviation `s` and value range `r = max − min`:
+/// - **hot / warm / dead** — `t = m·√n / max(s, s₀)`, the t statistic of the mean residual, where `s₀` is
+///   half the median `s` of the channel (a floor so that a flat patch cannot make a tiny bias look sure).
+///   `t ≥ threshold`: hot when the residual is also larger than its own spread (`m ≥ s`: bright in most
+///   frames), warm otherwise; `t ≤ −threshold`: dead.
+/// - **stuck** — the value barely changes while the residual (the scene around it) does: `s > r/2`, and
+///   `z = ln(r̃ / max(r, 1 step)) · √(2(n−1))` ≥ threshold, with `r̃` the median range of the eight ring
+///   neighbours. Stuck at a value under a tenth of full scale is reported as dead.
+/// - **flickering** — residual variance far above the neighbours':
+///   `z = ln(s² / s̃²) / √(2/(n−1))` ≥ threshold, `s̃` the ring neighbours' median, checked for samples
+///   with `s` over four times the channel's median only.
+/// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect.
+///
+/// For method ``HotPixelMethod/variance`` the candidates are the `top` samples of lowest value variance
+/// (kind stuck, score `−variance`), as the seed program ranked them, with no threshold or suppression.
+public enum HotPixelDetector {
+    public static func detect<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
+                                                 scoreMap: UnsafeMutableBufferPointer<Float>? = nil) -> HotPixelDetection {
+        let g = state.geometry
+        let n = state.frameCount
+        if let scoreMap { scoreMap.initialize(repeating: 0) }
+        guard n >= 2, g.sampleCount > 0 else { return HotPixelDetection(candidates: [], samplesAboveThreshold: 0) }
+        switch g.method {
+        case .variance: return lowestVariance(state, parameters: parameters, scoreMap: scoreMap)
+        case .residual: return residual(state, parameters: parameters, scoreMap: scoreMap)
+        }
+    }
+
+    /// The colour class of a sample: its channel, or its CFA colour on a mosaic.
+    @inlinable static func colour(_ g: HotPixelGeometry, x: Int, y: Int, channel: Int) -> Int {
+        g.cfa?.colour(x: x, y: y) ?? channel
+    }
+
+    /// Median residual standard deviation per colour class, from a regular subsample of the state.
+    static func typicalDeviation<S: HotPixelSample>(_ state: HotPixelAccumulator<S>) -> [Float] {
+        let g = state.geometry
+        let classes = g.cfa == nil ? g.channels : 3
+        var values = Array(repeating: [Float](), count: classes)
+        let stride = Swift.max(1, g.width * g.height / 200_000)
+        let scale = 1 / Float(state.frameCount - 1)
+        var pixel = 0
+        while pixel < g.width * g.height {
+            let x = pixel % g.width, y = pixel / g.width
+            for c in 0..<g.channels {
+                let v = state.m2[pixel * g.channels + c] * scale
+                values[colour(g, x: x, y: y, channel: c)].append(v.squareRoot())
+            }
+            pixel += stride
+        }
+        return values.map { list in
+            guard !list.isEmpty else { return 1 }
+            var sorted = list
+            sorted.sort()
+            return sorted[sorted.count / 2]
+        }
+    }
+
+    private struct Found: Sendable {
+        var index: Int
+        var kind: DefectKind
+        var score: Float
+    }
+
+    static func residual<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
+                                            scoreMap: UnsafeMutableBufferPointer<Float>?) -> HotPixelDetection {
+        let g = state.geometry
+        let n = state.frameCount
+        let typical = typicalDeviation(state)
+        let quantum: Float = S.sampleType.isInteger ? 1 : 1e-6
+        let fullScale: Float = S.sampleType.isInteger ? S.maximumValue.floatValue : 1
+        let floors = typical.map { Swift.max(0.5 * $0, 0.5 * quantum) }
+        let flickerGate = typical.map { 4 * $0 }
+        let threshold = Float(parameters.threshold)
+        let rootN = Float(n).squareRoot()
+        let varianceScale = 1 / Float(n - 1)
+        let stuckScale = Float(2 * (n - 1)).squareRoot()
+        let flickerScale = Float(Double(n - 1) / 2).squareRoot()
+        let step = g.step
+        let width = g.width, height = g.height, channels = g.channels
+        let mean = SendableConstPointer(UnsafePointer(state.mean.baseAddress!))
+        let m2 = SendableConstPointer(UnsafePointer(state.m2.baseAddress!))
+        let low = SendableConstPointer(UnsafePointer(state.minimum.baseAddress!))
+        let high = SendableConstPointer(UnsafePointer(state.maximum.baseAddress!))
+        let map = SendablePointer(scoreMap?.baseAddress)
+
+        let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
+            let mean = mean.pointer!, m2 = m2.pointer!, low = low.pointer!, high = high.pointer!
+            var found: [Found] = []
+            func ringMedian(_ x: Int, _ y: Int, _ c: Int, _ value: (Int) -> Float) -> Float {
+                var ring: [Float] = []
+                ring.reserveCapacity(8)
+                for dy in [-step, 0, step] {
+                    for dx in [-step, 0, step] where dx != 0 || dy != 0 {
+                        let nx = x + dx, ny = y + dy
+                        if nx >= 0, nx < width, ny >= 0, ny < height { ring.append(value((ny * width + nx) * channels + c)) }
+                    }
+                }
+                ring.sort()
+                return ring.count % 2 == 1 ? ring[ring.count / 2] : 0.5 * (ring[ring.count / 2 - 1] + ring[ring.count / 2])
+            }
+            for y in rows {
+                for x in 0..<width {
+                    var pixelScore: Float = 0
+                    for c in 0..<channels {
+                        let index = (y * width + x) * channels + c
+                        let colourClass = colour(g, x: x, y: y, channel: c)
+                        let m = mean[index]
+                        let s = (m2[index] * varianceScale).squareRoot()
+                        let t = m * rootN / Swift.max(s, floors[colourClass])
+                        var kind: DefectKind? = nil
+                        var score: Float = 0
+                        if t >= threshold {
+                            kind = m >= s ? .hot : .warm
+                            score = t
+                        } else if t <= -threshold {
+                            kind = .dead
+                            score = -t
+                        }
+                        let range = high[index].floatValue - low[index].floatValue
+                        if n >= 3, s > 0.5 * range {
+                            let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
+                            let z = logf(neighbours / Swift.max(range, quantum)) * stuckScale
+                            if z >= threshold, z > score {
+                                kind = high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck
+                                score = z
+                            }
+                        }
+                        if kind == nil, s > flickerGate[colourClass], n >= 3 {
+                            let neighbours = ringMedian(x, y, c) { (m2[$0] * varianceScale).squareRoot() }
+                            let z = 2 * logf(s / Swift.max(neighbours, floors[colourClass])) * flickerScale
+                            if z >= threshold {
+                                kind = .flickering
+                                score = z
+                            }
+                        }
+                        let shown = Swift.max(score, Swift.abs(t))
+                        if shown > pixelScore { pixelScore = shown }
+                        if let kind { found.append(Found(index: index, kind: kind, score: score)) }
+                    }
+                    if let base = map.pointer { base[y * width + x] = pixelScore }
+                }
+            }
+            return found
+        }
+        var all = partials.flatMap { $0 }
+        let above = all.count
+        all.sort { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }
+        var accepted: [DefectCandidate] = []
+        let radius = parameters.suppressionRadius
+        // Greedy non-maximum suppression: the best candidate of a cluster wins, the rest are its smear.
+        // Suppressed candidates still suppress (a cluster's tail must not surface as a separate defect).
+        var taken: [(x: Int, y: Int)] = []
+        for candidate in all {
+            if accepted.count >= parameters.top { break }
+            let pixel = candidate.index / channels
+            let x = pixel % width, y = pixel / width
+            if radius > 0, taken.contains(where: { Swift.abs($0.x - x) <= radius && Swift.abs($0.y - y) <= radius }) {
+                continue
+            }
+            taken.append((x, y))
+            accepted.append(DefectCandidate(x: x, y: y, channel: colour(g, x: x, y: y, channel: candidate.index % channels),
+                                            kind: candidate.kind, score: Double(candidate.score)))
+        }
+        return HotPixelDetection(candidates: accepted, samplesAboveThreshold: above)
+    }
+
+    static func lowestVariance<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
+                                                  scoreMap: UnsafeMutableBufferPointer<Float>?) -> HotPixelDetection {
+        let g = state.geometry
+        let top = parameters.top
+        let width = g.width, channels = g.channels
+        let scale = 1 / Float(state.frameCount - 1)
+        let m2 = SendableConstPointer(UnsafePointer(state.m2.baseAddress!))
+        let map = SendablePointer(scoreMap?.baseAddress)
+        let partials = Parallel.mapChunks(count: g.height, minimumChunk: 8) { rows -> [(Float, Int)] in
+            let m2 = m2.pointer!
+            var best: [(Float, Int)] = []
+            var worstKept = Float.infinity
+            for y in rows {
+                for x in 0..<width {
+                    var lowest = Float.infinity
+                    for c in 0..<channels {
+                        let index = (y * width + x) * channels + c
+                        let variance = m2[index] * scale
+                        lowest = Swift.min(lowest, variance)
+                        if best.count < top || variance < worstKept {
+                            best.append((variance, index))
+                            if best.count >= 4 * Swift.max(top, 1) {
+                                best.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                                best.removeLast(best.count - top)
+                                worstKept = best.last?.0 ?? .infinity
+                            }
+                        }
+                    }
+                    // The picture shows low variance as bright: 1 / (1 + variance).
+                    if let base = map.pointer { base[y * width + x] = 1 / (1 + lowest) }
+                }
+            }
+            return best
+        }
+        var all = partials.flatMap { $0 }
+        all.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        let candidates = all.prefix(top).map { variance, index in
+            let pixel = index / channels
+            return DefectCandidate(x: pixel % width, y: pixel / width,
+                                   channel: colour(g, x: pixel % width, y: pixel / width, channel: index % channels),
+                                   kind: .stuck, score: -Double(variance))
+        }
+        return HotPixelDetection(candidates: candidates, samplesAboveThreshold: all.count)
+    }
+}

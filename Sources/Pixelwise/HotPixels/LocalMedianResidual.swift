@@ -1,0 +1,130 @@
+/// A sample type the hot-pixel kernels run on with SIMD: all four ``PixelSample`` types.
+public protocol HotPixelSample: PixelSample, SIMDScalar, Codable {
+    /// Lane-wise conversion to `Float` (exact for 8- and 16-bit integers).
+    static func floats(_ vector: SIMD16<Self>) -> SIMD16<Float>
+    /// The sample as `Float`.
+    var floatValue: Float { get }
+}
+
+extension UInt8: HotPixelSample {
+    @inlinable public static func floats(_ vector: SIMD16<UInt8>) -> SIMD16<Float> {
+        SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
+    }
+    @inlinable public var floatValue: Float { Float(self) }
+}
+
+extension UInt16: HotPixelSample {
+    @inlinable public static func floats(_ vector: SIMD16<UInt16>) -> SIMD16<Float> {
+        SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
+    }
+    @inlinable public var floatValue: Float { Float(self) }
+}
+
+extension Float: HotPixelSample {
+    @inlinable public static func floats(_ vector: SIMD16<Float>) -> SIMD16<Float> { vector }
+    @inlinable public var floatValue: Float { self }
+}
+
+extension Double: HotPixelSample {
+    @inlinable public static func floats(_ vector: SIMD16<Double>) -> SIMD16<Float> {
+        var result = SIMD16<Float>()
+        for lane in 0..<16 { result[lane] = Float(vector[lane]) }
+        return result
+    }
+    @inlinable public var floatValue: Float { Float(self) }
+}
+
+/// The residual of every sample against a robust estimate from its neighbourhood: the median of the
+/// eight same-channel samples of the ring around it, `step` pixels away (1 for RGB or gray images, 2 for
+/// a CFA mosaic, where the same colour repeats every second photosite). The centre is left out so that a
+/// defect does not pull its own estimate; the median ignores one bright or dark neighbour, so a defect
+/// does not hide its neighbours either. With eight values the median is the mean of the 4th and 5th.
+///
+/// At the borders only the ring's in-bounds samples count (the median of 3 or 5).
+public enum LocalMedianResidual {
+    /// Residuals of row `y` of `image` into `output` (`width * channels` values, interleaved like the row).
+    @inlinable
+    public static func row<S: HotPixelSample>(_ image: ImageBuffer<S>, y: Int, step: Int,
+                                              into output: UnsafeMutablePointer<Float>) {
+        let width = image.width, height = image.height, channels = image.channels
+        let rowLength = width &* channels
+        let interiorRow = y >= step && y + step < height
+        let lo = step &* channels
+        let hi = (width - step) &* channels
+        guard interiorRow, hi > lo else {
+            for index in 0..<rowLength {
+                output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step)
+            }
+            return
+        }
+        for index in 0..<lo { output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        for index in hi..<rowLength { output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+
+        let d = step &* channels
+        let up = image.rowPointer(y - step), mid = image.rowPointer(y), down = image.rowPointer(y + step)
+        var index = lo
+        while index &+ 16 <= hi {
+            @inline(__always) func load(_ p: UnsafePointer<S>) -> SIMD16<S> {
+                UnsafeRawPointer(p).loadUnaligned(as: SIMD16<S>.self)
+            }
+            let (lower, upper) = middlePair(
+                load(up + (index - d)), load(up + index), load(up + (index + d)), load(mid + (index - d)),
+                load(mid + (index + d)), load(down + (index - d)), load(down + index), load(down + (index + d)))
+            let centre = S.floats(load(mid + index))
+            let residual = centre - 0.5 * (S.floats(lower) + S.floats(upper))
+            UnsafeMutableRawPointer(output + index).storeBytes(of: residual, as: SIMD16<Float>.self)
+            index &+= 16
+        }
+        while index < hi {
+            var ring: [Float] = [up[index - d].floatValue, up[index].floatValue, up[index + d].floatValue,
+                                 mid[index - d].floatValue, mid[index + d].floatValue, down[index - d].floatValue,
+                                 down[index].floatValue, down[index + d].floatValue]
+            ring.sort()
+            let median = 0.5 * (ring[3] + ring[4])
+            output[index] = mid[index].floatValue - median
+            index &+= 1
+        }
+    }
+
+    /// The 4th and 5th smallest of eight vectors, lane by lane: sort each half of four (5 compare-exchanges
+    /// each), then the order statistics of the union of two sorted lists A and B of four:
+    /// 4th = min(A4, B4, max(A1,B3), max(A2,B2), max(A3,B1)), 5th = min(max(A1,B4), max(A2,B3), max(A3,B2), max(A4,B1)).
+    @inlinable @inline(__always)
+    static func middlePair<V: SIMD>(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ b0: V, _ b1: V, _ b2: V, _ b3: V)
+        -> (V, V) where V.Scalar: Comparable {
+        @inline(__always) func exchange(_ x: inout V, _ y: inout V) {
+            let low = pointwiseMin(x, y)
+            y = pointwiseMax(x, y)
+            x = low
+        }
+        var (a0, a1, a2, a3) = (a0, a1, a2, a3)
+        var (b0, b1, b2, b3) = (b0, b1, b2, b3)
+        exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
+        exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
+        let fourth = pointwiseMin(pointwiseMin(a3, b3),
+                                  pointwiseMin(pointwiseMax(a0, b2), pointwiseMin(pointwiseMax(a1, b1), pointwiseMax(a2, b0))))
+        let fifth = pointwiseMin(pointwiseMin(pointwiseMax(a0, b3), pointwiseMax(a1, b2)),
+                                 pointwiseMin(pointwiseMax(a2, b1), pointwiseMax(a3, b0)))
+        return (fourth, fifth)
+    }
+
+    /// The residual of one sample against the median of its in-bounds ring (slow path, and the reference).
+    public static func borderResidual<S: HotPixelSample>(_ image: ImageBuffer<S>, x: Int, y: Int, channel: Int,
+                                                         step: Int) -> Float {
+        var ring: [Float] = []
+        ring.reserveCapacity(8)
+        for dy in [-step, 0, step] {
+            for dx in [-step, 0, step] where dx != 0 || dy != 0 {
+                let nx = x + dx, ny = y + dy
+                if nx >= 0, nx < image.width, ny >= 0, ny < image.height {
+                    ring.append(image[nx, ny, channel].floatValue)
+                }
+            }
+        }
+        let centre = image[x, y, channel].floatValue
+        if ring.isEmpty { return 0 }
+        ring.sort()
+        let median = ring.count % 2 == 1 ? ring[ring.count / 2] : 0.5 * (ring[ring.count / 2 - 1] + ring[ring.count / 2])
+        return centre - median
+    }
+}
