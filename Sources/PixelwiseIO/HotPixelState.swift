@@ -1,0 +1,251 @@
+import Pixelwise
+
+/// Why a hot-pixel state file could not be used. One line, naming the file.
+public enum HotPixelStateError: Error, Equatable, CustomStringConvertible {
+    case notAState(path: String)
+    case unsupportedVersion(path: String, version: Int)
+    case truncated(path: String, expected: Int, actual: Int)
+    case badChecksum(path: String)
+    case invalidHeader(path: String, detail: String)
+    case mismatch(path: String, expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .notAState(path): "\(path): not a pixelwise hot-pixel state file"
+        case let .unsupportedVersion(path, version):
+            "\(path): hot-pixel state version \(version) is not supported (this pixelwise reads version \(HotPixelStateFile.version))"
+        case let .truncated(path, expected, actual):
+            "\(path): truncated hot-pixel state (\(actual) bytes, expected \(expected))"
+        case let .badChecksum(path): "\(path): hot-pixel state checksum does not match: the file is corrupt"
+        case let .invalidHeader(path, detail): "\(path): invalid hot-pixel state header: \(detail)"
+        case let .mismatch(path, expected, found):
+            "\(path): state is for \(found), but the scan is for \(expected)"
+        }
+    }
+}
+
+/// The `.pxhs` hot-pixel state file: a scan's partial statistics, to resume a scan or merge shards.
+///
+/// Layout, all integers little-endian (see docs/hotpixels.md):
+/// ```
+/// offset size  field
+///  0      8    magic "PXHOTST\0"
+///  8      4    version (1)
+/// 12      4    header size in bytes from offset 0 (64)
+/// 16      8    width
+/// 24      8    height
+/// 32      4    channels
+/// 36      1    sample type: 1 uint8, 2 uint16, 3 float32, 4 float64
+/// 37      1    CFA pattern: 0 none, 1 RGGB, 2 BGGR, 3 GRBG, 4 GBRG
+/// 38      1    method: 1 residual, 2 variance
+/// 39      1    neighbourhood: 1 = median of the 8-sample ring, CFA step 2 / RGB step 1
+/// 40      1    statistic scalar: 4 = float32
+/// 41      7    zero
+/// 48      8    frames accumulated
+/// 56      8    zero
+/// 64      4N   mean        (float32, N = width·height·channels, interleaved row-major)
+/// ...     4N   M2          (float32)
+/// ...     bN   minimum     (residual method only; sample type, b bytes each)
+/// ...     bN   maximum     (residual method only)
+/// ...     8    L: byte count of the frame list
+/// ...     L    frame list: the accumulated frames' paths, UTF-8, one per line (for --resume)
+/// end-8   8    checksum: a 64-bit multiply-rotate hash of every byte before it
+/// ```
+public enum HotPixelStateFile {
+    public static let version = 1
+    static let magic: [UInt8] = Array("PXHOTST\0".utf8)
+    static let headerSize = 64
+
+    /// A state read from a file: the statistics and the frames they contain.
+    public struct Contents: Sendable {
+        public var state: AnyHotPixelAccumulator
+        public var frames: [String]
+    }
+
+    /// Writes `state` and the names of its frames to `path` atomically (temporary file beside it, then rename).
+    public static func write(_ state: AnyHotPixelAccumulator, frames: [String], to path: String) throws {
+        let g = state.geometry
+        var header = [UInt8](repeating: 0, count: headerSize)
+        func put(_ value: UInt64, at offset: Int, size: Int) {
+            for byte in 0..<size { header[offset + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+        }
+        header.replaceSubrange(0..<8, with: magic)
+        put(UInt64(version), at: 8, size: 4)
+        put(UInt64(headerSize), at: 12, size: 4)
+        put(UInt64(g.width), at: 16, size: 8)
+        put(UInt64(g.height), at: 24, size: 8)
+        put(UInt64(g.channels), at: 32, size: 4)
+        header[36] = sampleCode(g.sampleType)
+        header[37] = g.cfa.map { UInt8(CFAPattern.allCases.firstIndex(of: $0)! + 1) } ?? 0
+        header[38] = g.method == .residual ? 1 : 2
+        header[39] = 1
+        header[40] = 4
+        put(UInt64(state.frameCount), at: 48, size: 8)
+
+        try AtomicFile.write(to: path) { temporary in
+            let writer = try FileWriter(path: temporary, reportedPath: path)
+            var hash = StateHash()
+            func emit(_ raw: UnsafeRawBufferPointer) throws {
+                hash.add(raw)
+                try writer.write(raw)
+            }
+            try header.withUnsafeBytes { try emit($0) }
+            try withArrays(state) { arrays in
+                for array in arrays { try emit(array) }
+            }
+            let names = Array(frames.joined(separator: "\n").utf8)
+            var length = UInt64(names.count).littleEndian
+            try withUnsafeBytes(of: &length) { try emit($0) }
+            try names.withUnsafeBytes { try emit($0) }
+            var checksum = hash.value.littleEndian
+            try withUnsafeBytes(of: &checksum) { try writer.write($0) }
+            try writer.close()
+        }
+    }
+
+    /// Reads a state file, checking magic, version, size and checksum.
+    public static func read(_ path: String) throws -> Contents {
+        let file = try MappedFile(path: path)
+        let bytes = UnsafeRawBufferPointer(file.bytes)
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw HotPixelStateError.notAState(path: path) }
+        func get(_ offset: Int, _ size: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for byte in 0..<size { value |= UInt64(bytes[offset + byte]) << (8 * UInt64(byte)) }
+            return value
+        }
+        let fileVersion = Int(get(8, 4))
+        guard fileVersion == version else { throw HotPixelStateError.unsupportedVersion(path: path, version: fileVersion) }
+        guard bytes.count >= headerSize + 8 else {
+            throw HotPixelStateError.truncated(path: path, expected: headerSize + 8, actual: bytes.count)
+        }
+        guard Int(get(12, 4)) == headerSize else { throw HotPixelStateError.invalidHeader(path: path, detail: "header size \(get(12, 4))") }
+        let width = get(16, 8), height = get(24, 8), channels = get(32, 4)
+        guard width > 0, height > 0, width < 1 << 31, height < 1 << 31, (1...4).contains(channels) else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "size \(width)×\(height)×\(channels)")
+        }
+        guard let sampleType = sampleType(code: bytes[36]) else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "sample type code \(bytes[36])")
+        }
+        let cfaCode = Int(bytes[37])
+        guard cfaCode <= CFAPattern.allCases.count else { throw HotPixelStateError.invalidHeader(path: path, detail: "CFA code \(cfaCode)") }
+        guard let method: HotPixelMethod = bytes[38] == 1 ? .residual : bytes[38] == 2 ? .variance : nil else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "method code \(bytes[38])")
+        }
+        guard bytes[39] == 1, bytes[40] == 4 else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "neighbourhood \(bytes[39]) / statistic scalar \(bytes[40])")
+        }
+        let geometry = HotPixelGeometry(width: Int(width), height: Int(height), channels: Int(channels), sampleType: sampleType,
+                                        cfa: cfaCode == 0 ? nil : CFAPattern.allCases[cfaCode - 1], method: method)
+        let frames = Int(get(48, 8))
+        let n = geometry.sampleCount
+        let arraysEnd = headerSize + 8 * n + (method == .residual ? 2 * n * sampleType.byteCount : 0)
+        guard bytes.count >= arraysEnd + 16 else {
+            throw HotPixelStateError.truncated(path: path, expected: arraysEnd + 16, actual: bytes.count)
+        }
+        let listLength = get(arraysEnd, 8)
+        guard listLength < UInt64(bytes.count) else {
+            throw HotPixelStateError.truncated(path: path, expected: arraysEnd + 16 + Int(clamping: listLength), actual: bytes.count)
+        }
+        let expected = arraysEnd + 8 + Int(listLength) + 8
+        guard bytes.count == expected else {
+            if bytes.count < expected { throw HotPixelStateError.truncated(path: path, expected: expected, actual: bytes.count) }
+            throw HotPixelStateError.invalidHeader(path: path, detail: "\(bytes.count) bytes, expected \(expected)")
+        }
+        var hash = StateHash()
+        hash.add(UnsafeRawBufferPointer(rebasing: bytes[0..<(expected - 8)]))
+        guard hash.value == get(expected - 8, 8) else { throw HotPixelStateError.badChecksum(path: path) }
+
+        let state = AnyHotPixelAccumulator(geometry: geometry)
+        var offset = headerSize
+        try withArrays(state) { arrays in
+            for array in arrays {
+                UnsafeMutableRawBufferPointer(mutating: array).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + array.count)]))
+                offset += array.count
+            }
+        }
+        switch state {
+        case .uint8(let a): a.setFrameCount(frames)
+        case .uint16(let a): a.setFrameCount(frames)
+        case .float32(let a): a.setFrameCount(frames)
+        case .float64(let a): a.setFrameCount(frames)
+        }
+        let listText = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(arraysEnd + 8)..<(expected - 8)]), as: UTF8.self)
+        let names = listText.isEmpty ? [] : listText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return Contents(state: state, frames: names)
+    }
+
+    /// The accumulator's arrays as raw bytes, in file order.
+    static func withArrays<R>(_ state: AnyHotPixelAccumulator, _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        func arrays<S>(_ a: HotPixelAccumulator<S>) -> [UnsafeRawBufferPointer] {
+            [UnsafeRawBufferPointer(a.mean), UnsafeRawBufferPointer(a.m2),
+             UnsafeRawBufferPointer(a.minimum), UnsafeRawBufferPointer(a.maximum)].filter { $0.count > 0 }
+        }
+        switch state {
+        case .uint8(let a): return try body(arrays(a))
+        case .uint16(let a): return try body(arrays(a))
+        case .float32(let a): return try body(arrays(a))
+        case .float64(let a): return try body(arrays(a))
+        }
+    }
+
+    static func sampleCode(_ type: SampleType) -> UInt8 {
+        switch type {
+        case .uint8: 1
+        case .uint16: 2
+        case .float32: 3
+        case .float64: 4
+        }
+    }
+
+    static func sampleType(code: UInt8) -> SampleType? {
+        switch code {
+        case 1: .uint8
+        case 2: .uint16
+        case 3: .float32
+        case 4: .float64
+        default: nil
+        }
+    }
+}
+
+/// A fast 64-bit hash over bytes, 8 at a time (multiply, rotate, xor): catches flipped bits and swapped
+/// blocks; not cryptographic. Streaming: the same bytes in any split give the same value.
+struct StateHash {
+    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var pending: UInt64 = 0
+    private var pendingBytes = 0
+    private var length: UInt64 = 0
+
+    mutating func add(_ raw: UnsafeRawBufferPointer) {
+        var index = 0
+        let count = raw.count
+        length &+= UInt64(count)
+        while pendingBytes != 0, index < count {
+            pending |= UInt64(raw[index]) << (8 * UInt64(pendingBytes))
+            pendingBytes += 1
+            index += 1
+            if pendingBytes == 8 { mix(pending); pending = 0; pendingBytes = 0 }
+        }
+        while index + 8 <= count {
+            mix(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            index += 8
+        }
+        while index < count {
+            pending |= UInt64(raw[index]) << (8 * UInt64(pendingBytes))
+            pendingBytes += 1
+            index += 1
+        }
+    }
+
+    @inline(__always) private mutating func mix(_ word: UInt64) {
+        state = (state ^ (word &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
+        state = (state << 31) | (state >> 33)
+    }
+
+    var value: UInt64 {
+        var copy = self
+        if copy.pendingBytes > 0 { copy.mix(copy.pending) }
+        copy.mix(length)
+        return copy.state ^ (copy.state >> 29)
+    }
+}

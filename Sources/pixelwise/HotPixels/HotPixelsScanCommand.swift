@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Pixelwise
+import PixelwiseIO
+
+/// `pixelwise hotpixels scan FILES...`: stream a photo stack through per-pixel statistics and report defects.
+struct HotPixelsScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Find hot, stuck, dead, warm and flickering pixels in a stack of photos.",
+        discussion: """
+        Frames are decoded and accumulated in parallel on every core, one decoded frame per worker. Per pixel \
+        and channel the scan keeps running statistics (Welford) of the residual against the median of the \
+        8 same-channel neighbours, and the value range. Frames whose size differs from the first, and \
+        unreadable frames, are skipped with a warning and listed. On a raw CFA mosaic (16-bit gray TIFF, \
+        PNG or NPY with --cfa), neighbours are the same colour, two photosites apart; coordinates are sensor \
+        pixels. See docs/hotpixels.md.
+        """)
+
+    @Argument(help: "Frames: files, glob patterns or folders.")
+    var files: [String] = []
+
+    @Option(help: "The frames are raw CFA mosaics with this pattern: RGGB, BGGR, GRBG or GBRG.")
+    var cfa: String?
+
+    @Option(help: "residual (default: residual against the local median) or variance (the seed program's lowest-variance ranking).")
+    var method: String?
+
+    @Option(help: "Continue the scan saved in this state file (frames it already holds are not added again).")
+    var resume: String?
+
+    @Option(help: "With --save-state: also save the state every N frames, so that an interrupted scan can --resume.")
+    var checkpoint: Int?
+
+    @OptionGroup var report: HotPixelsReportOptions
+    @OptionGroup var reading: ImageReadingOptions
+
+    func run() throws {
+        let pattern: CFAPattern? = try cfa.map {
+            guard let p = CFAPattern(name: $0) else { throw UsageError("--cfa \($0): unknown pattern (use RGGB, BGGR, GRBG or GBRG)") }
+            return p
+        }
+        let methodValue: HotPixelMethod? = try method.map {
+            guard let m = HotPixelMethod(rawValue: $0.lowercased()) else { throw UsageError("--method \($0): unknown (use residual or variance)") }
+            return m
+        }
+        if let checkpoint {
+            guard checkpoint >= 1 else { throw UsageError("--checkpoint \(checkpoint): must be at least 1") }
+            guard report.saveState != nil else { throw UsageError("--checkpoint: needs --save-state FILE to write to") }
+        }
+        var paths = try FrameList.expand(files)
+        guard !paths.isEmpty else { throw UsageError("scan: no input files (give image files, glob patterns or folders)") }
+        try report.validate(inputs: paths + (resume.map { [$0] } ?? []))
+
+        var state: AnyHotPixelAccumulator? = nil
+        var done: [String] = []
+        if let resume {
+            let contents = try HotPixelStateFile.read(resume)
+            let g = contents.state.geometry
+            if let methodValue, methodValue != g.method {
+                throw UsageError("--method \(methodValue.rawValue): \(resume) was scanned with method \(g.method.rawValue)")
+            }
+            if pattern != g.cfa {
+                throw UsageError("--cfa: \(resume) was scanned " + (g.cfa.map { "as a \($0.rawValue) mosaic" } ?? "without --cfa"))
+            }
+            state = contents.state
+            done = contents.frames
+            let already = Set(done)
+            let before = paths.count
+            paths.removeAll { already.contains($0) }
+            if before != paths.count {
+                Standard.error("pixelwise: note: \(before - paths.count) of \(before) frames are already in \(resume); scanning the other \(paths.count)")
+            }
+        }
+
+        let readOptions = reading.readOptions
+        let frames = paths
+        let load: @Sendable (Int) throws -> AnyImage = { index in
+            let image = try HotPixelsFrameReader.read(frames[index], cfa: pattern, options: readOptions)
+            return image
+        }
+        let progress = ProgressLine("scan", total: frames.count, unit: "frames")
+        var skipped: [SkippedFrame] = []
+        let batch = checkpoint ?? max(1, frames.count)
+        var start = 0
+        repeat {
+            let end = min(frames.count, start + batch)
+            let first = start
+            let (result, batchSkipped) = try HotPixelScan.run(
+                frameCount: end - start, accumulator: state,
+                geometry: { image in
+                    HotPixelGeometry(width: image.width, height: image.height, channels: image.channels,
+                                     sampleType: image.sampleType, cfa: pattern, method: methodValue ?? .residual)
+                },
+                load: { try load(first + $0) },
+                progress: { progress.advance() })
+            state = result
+            let skippedHere = batchSkipped.map { SkippedFrame(index: $0.index + first, reason: $0.reason) }
+            skipped += skippedHere
+            let skippedIndices = Set(skippedHere.map(\.index))
+            done += (start..<end).filter { !skippedIndices.contains($0) }.map { frames[$0] }
+            start = end
+            if start < frames.count, let state, let saveState = report.saveState {
+                try HotPixelStateFile.write(state, frames: done, to: saveState)
+            }
+        } while start < frames.count
+        progress.finish()
+
+        for s in skipped { Standard.error("pixelwise: warning: skipped \(frames[s.index]): \(s.reason)") }
+        guard let state else {
+            throw HotPixelsScanError.noUsableFrame(count: frames.count, first: skipped.first.map { "\(frames[$0.index]): \($0.reason)" })
+        }
+        if !frames.isEmpty, skipped.count == frames.count {
+            throw HotPixelsScanError.everyFrameSkipped(count: frames.count, state: resume ?? "",
+                                                       first: "\(frames[skipped[0].index]): \(skipped[0].reason)")
+        }
+        if let pattern, state.geometry.channels != 1 {
+            throw UsageError("--cfa \(pattern.rawValue): the frames have \(state.geometry.channels) channels; a CFA mosaic has one")
+        }
+        try report.finish(state, frames: done, skipped: skipped.map { (frames[$0.index], $0.reason) })
+    }
+}
+
+/// Scan failures that are about the whole input rather than one file.
+enum HotPixelsScanError: Error, CustomStringConvertible {
+    case noUsableFrame(count: Int, first: String?)
+    case everyFrameSkipped(count: Int, state: String, first: String)
+
+    var description: String {
+        switch self {
+        case let .noUsableFrame(count, first):
+            "scan: none of the \(count) frames could be read" + (first.map { " (first: \($0))" } ?? "")
+        case let .everyFrameSkipped(count, state, first):
+            "scan: every one of the \(count) frames was skipped" + (state.isEmpty ? "" : " (they do not match \(state))") + "; first: \(first)"
+        }
+    }
+}
+
+/// Reading one frame for a scan: an image file, a CFA mosaic, or a camera RAW file's sensor mosaic.
+enum HotPixelsFrameReader {
+    static func read(_ path: String, cfa: CFAPattern?, options: ImageReadOptions) throws -> AnyImage {
+        let image = try ImageFile.read(path, options: options)
+        if cfa != nil {
+            guard image.channels == 1 else {
+                throw HotPixelsFrameError(path: path, detail: "has \(image.channels) channels; --cfa needs a one-channel mosaic")
+            }
+        }
+        return image
+    }
+}
+
+struct HotPixelsFrameError: Error, CustomStringConvertible {
+    let path: String
+    let detail: String
+    var description: String { "\(path): \(detail)" }
+}
