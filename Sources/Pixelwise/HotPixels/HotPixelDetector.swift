@@ -14,12 +14,17 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// Candidates closer than this (Chebyshev distance in pixels, any channel) to a better one are the same
     /// defect, smeared by demosaicing and JPEG, and are not reported again. 0 turns suppression off.
     public var suppressionRadius: Int
+    /// Whether to look for flickering samples. Off by default: with second moments only, a pixel that a
+    /// scene edge crossed in a single frame looks just like random telegraph noise (see docs/hotpixels.md).
+    public var findFlickering: Bool
 
     /// Default threshold: see docs/hotpixels.md for how it was chosen.
     public static let defaultThreshold = 8.0
 
-    public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2) {
+    public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
+                findFlickering: Bool = false) {
         self.threshold = threshold
+        self.findFlickering = findFlickering
         self.top = top
         self.suppressionRadius = suppressionRadius
     }
@@ -44,7 +49,8 @@ public struct HotPixelDetection: Sendable {
 /// - **stuck** — the value barely changes while the residual (the scene around it) does: `s > r/2`, and
 ///   `z = ln(r̃ / max(r, 1 step)) · √(2(n−1))` ≥ threshold, with `r̃` the median range of the eight ring
 ///   neighbours. Stuck at a value under a tenth of full scale is reported as dead.
-/// - **flickering** — residual variance far above the neighbours':
+/// - **flickering** (only when asked, ``HotPixelDetectionParameters/findFlickering``) — residual variance
+///   far above the neighbours' (at least 3× the standard deviation):
 ///   `z = ln(s² / s̃²) / √(2/(n−1))` ≥ threshold, `s̃` the ring neighbours' median, checked for samples
 ///   with `s` over four times the channel's median only.
 /// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect.
@@ -108,12 +114,14 @@ public enum HotPixelDetector {
         let fullScale: Float = S.sampleType.isInteger ? S.maximumValue.floatValue : 1
         let floors = typical.map { Swift.max(0.5 * $0, 0.5 * quantum) }
         let flickerGate = typical.map { 4 * $0 }
+        let flickerRatio: Float = 3
+        let findFlickering = parameters.findFlickering
         let threshold = Float(parameters.threshold)
         let rootN = Float(n).squareRoot()
         let varianceScale = 1 / Float(n - 1)
         let stuckScale = Float(2 * (n - 1)).squareRoot()
         let flickerScale = Float(Double(n - 1) / 2).squareRoot()
-        let step = g.step
+        let compareStep = 2 * g.step
         let width = g.width, height = g.height, channels = g.channels
         let mean = SendableConstPointer(UnsafePointer(state.mean.baseAddress!))
         let m2 = SendableConstPointer(UnsafePointer(state.m2.baseAddress!))
@@ -124,57 +132,98 @@ public enum HotPixelDetector {
         let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
             let mean = mean.pointer!, m2 = m2.pointer!, low = low.pointer!, high = high.pointer!
             var found: [Found] = []
+            // Median of the 8-sample ring `compareStep` pixels away: the same phase of any period-2 pattern
+            // (demosaicing makes photosite and interpolated pixels differ systematically in mean and noise).
             func ringMedian(_ x: Int, _ y: Int, _ c: Int, _ value: (Int) -> Float) -> Float {
-                var ring: [Float] = []
-                ring.reserveCapacity(8)
-                for dy in [-step, 0, step] {
-                    for dx in [-step, 0, step] where dx != 0 || dy != 0 {
-                        let nx = x + dx, ny = y + dy
-                        if nx >= 0, nx < width, ny >= 0, ny < height { ring.append(value((ny * width + nx) * channels + c)) }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { ring in
+                    var count = 0
+                    for dy in stride(from: -compareStep, through: compareStep, by: compareStep) {
+                        let ny = y + dy
+                        if ny < 0 || ny >= height { continue }
+                        for dx in stride(from: -compareStep, through: compareStep, by: compareStep) where dx != 0 || dy != 0 {
+                            let nx = x + dx
+                            if nx >= 0, nx < width {
+                                ring[count] = value((ny * width + nx) * channels + c)
+                                count += 1
+                            }
+                        }
                     }
+                    if count == 0 { return 0 }
+                    var part = UnsafeMutableBufferPointer(rebasing: ring[0..<count])
+                    part.sort()
+                    return count % 2 == 1 ? part[count / 2] : 0.5 * (part[count / 2 - 1] + part[count / 2])
                 }
-                ring.sort()
-                return ring.count % 2 == 1 ? ring[ring.count / 2] : 0.5 * (ring[ring.count / 2 - 1] + ring[ring.count / 2])
             }
+            let combine = g.cfa == nil && channels >= 3
+            let colourChannels = combine ? 3 : channels
+            let combineScale = 1 / Float(colourChannels).squareRoot()
             for y in rows {
                 for x in 0..<width {
                     var pixelScore: Float = 0
+                    var best: Found? = nil
+                    var tValues = SIMD4<Float>()
+                    var means = SIMD4<Float>(), deviations = SIMD4<Float>()
+                    var anyNear = false
+                    for c in 0..<channels {
+                        let index = (y * width + x) * channels + c
+                        let m = mean[index]
+                        let s = (m2[index] * varianceScale).squareRoot()
+                        let noise = Swift.max(s, floors[colour(g, x: x, y: y, channel: c)]) / rootN
+                        tValues[c] = m / noise
+                        means[c] = m
+                        deviations[c] = s
+                        if Swift.abs(tValues[c]) >= 0.3 * threshold { anyNear = true }
+                    }
+                    if anyNear {
+                        // Relative to the neighbourhood's mean residual: removes slow biases of the scene and
+                        // of demosaicing that every pixel around shares.
+                        for c in 0..<channels {
+                            let index = (y * width + x) * channels + c
+                            let noise = Swift.max(deviations[c], floors[colour(g, x: x, y: y, channel: c)]) / rootN
+                            tValues[c] = (means[c] - ringMedian(x, y, c) { mean[$0] }) / noise
+                            _ = index
+                        }
+                    }
+                    func consider(_ index: Int, _ kind: DefectKind, _ score: Float) {
+                        if score >= threshold, score > (best?.score ?? 0) { best = Found(index: index, kind: kind, score: score) }
+                    }
                     for c in 0..<channels {
                         let index = (y * width + x) * channels + c
                         let colourClass = colour(g, x: x, y: y, channel: c)
-                        let m = mean[index]
-                        let s = (m2[index] * varianceScale).squareRoot()
-                        let t = m * rootN / Swift.max(s, floors[colourClass])
-                        var kind: DefectKind? = nil
-                        var score: Float = 0
-                        if t >= threshold {
-                            kind = m >= s ? .hot : .warm
-                            score = t
-                        } else if t <= -threshold {
-                            kind = .dead
-                            score = -t
-                        }
+                        let m = means[c], s = deviations[c], t = tValues[c]
+                        if t >= threshold { consider(index, m >= s ? .hot : .warm, t) }
+                        if t <= -threshold { consider(index, .dead, -t) }
+                        pixelScore = Swift.max(pixelScore, Swift.abs(t))
                         let range = high[index].floatValue - low[index].floatValue
                         if n >= 3, s > 0.5 * range {
                             let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
                             let z = logf(neighbours / Swift.max(range, quantum)) * stuckScale
-                            if z >= threshold, z > score {
-                                kind = high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck
-                                score = z
-                            }
+                            consider(index, high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck, z)
+                            pixelScore = Swift.max(pixelScore, z)
                         }
-                        if kind == nil, s > flickerGate[colourClass], n >= 3 {
+                        if findFlickering, s > flickerGate[colourClass], n >= 3 {
                             let neighbours = ringMedian(x, y, c) { (m2[$0] * varianceScale).squareRoot() }
-                            let z = 2 * logf(s / Swift.max(neighbours, floors[colourClass])) * flickerScale
-                            if z >= threshold {
-                                kind = .flickering
-                                score = z
-                            }
+                            let ratio = s / Swift.max(neighbours, floors[colourClass])
+                            if ratio >= flickerRatio { consider(index, .flickering, 2 * logf(ratio) * flickerScale) }
                         }
-                        let shown = Swift.max(score, Swift.abs(t))
-                        if shown > pixelScore { pixelScore = shown }
-                        if let kind { found.append(Found(index: index, kind: kind, score: score)) }
                     }
+                    if combine {
+                        // JPEG carries fine detail in luma only, so a one-photosite defect shows in all three
+                        // colour channels at once: Stouffer's sum of the three t values.
+                        var total: Float = 0
+                        for c in 0..<colourChannels { total += tValues[c] }
+                        let combined = total * combineScale
+                        var strongest = 0
+                        for c in 1..<colourChannels where tValues[c] * combined > tValues[strongest] * combined { strongest = c }
+                        let index = (y * width + x) * channels + strongest
+                        if combined >= threshold {
+                            consider(index, means[strongest] >= deviations[strongest] ? .hot : .warm, combined)
+                        } else if combined <= -threshold {
+                            consider(index, .dead, -combined)
+                        }
+                        pixelScore = Swift.max(pixelScore, Swift.abs(combined))
+                    }
+                    if let best { found.append(best) }
                     if let base = map.pointer { base[y * width + x] = pixelScore }
                 }
             }

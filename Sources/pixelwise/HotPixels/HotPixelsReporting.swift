@@ -14,6 +14,9 @@ struct HotPixelsReportOptions: ParsableArguments {
     @Option(help: "Candidates within this many pixels of a better one are its smear and not reported (0: off). Default 2, or 1 on a CFA mosaic.")
     var suppressionRadius: Int?
 
+    @Flag(help: "Also report flickering pixels (off by default: a scene edge crossing a pixel in one frame looks the same; fine on dark frames or flat fields).")
+    var flickering = false
+
     @Flag(help: "Print the result as JSON on stdout.")
     var json = false
 
@@ -58,7 +61,8 @@ struct HotPixelsReportOptions: ParsableArguments {
 
     func parameters(for geometry: HotPixelGeometry) -> HotPixelDetectionParameters {
         HotPixelDetectionParameters(threshold: threshold, top: top,
-                                    suppressionRadius: suppressionRadius ?? (geometry.cfa == nil ? 2 : 1))
+                                    suppressionRadius: suppressionRadius ?? (geometry.cfa == nil ? 2 : 1),
+                                    findFlickering: flickering)
     }
 
     /// Saves the state, detects, writes map and heatmap, prints the report.

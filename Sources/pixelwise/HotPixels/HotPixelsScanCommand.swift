@@ -60,8 +60,8 @@ struct HotPixelsScanCommand: ParsableCommand {
             if let methodValue, methodValue != g.method {
                 throw UsageError("--method \(methodValue.rawValue): \(resume) was scanned with method \(g.method.rawValue)")
             }
-            if pattern != g.cfa {
-                throw UsageError("--cfa: \(resume) was scanned " + (g.cfa.map { "as a \($0.rawValue) mosaic" } ?? "without --cfa"))
+            if let pattern, pattern != g.cfa {
+                throw UsageError("--cfa \(pattern.rawValue): \(resume) was scanned " + (g.cfa.map { "as a \($0.rawValue) mosaic" } ?? "without --cfa"))
             }
             state = contents.state
             done = contents.frames
@@ -73,12 +73,9 @@ struct HotPixelsScanCommand: ParsableCommand {
             }
         }
 
-        let readOptions = reading.readOptions
         let frames = paths
-        let load: @Sendable (Int) throws -> AnyImage = { index in
-            let image = try HotPixelsFrameReader.read(frames[index], cfa: pattern, options: readOptions)
-            return image
-        }
+        let reader = HotPixelsFrameReader(cfa: pattern ?? state?.geometry.cfa, options: reading.readOptions)
+        let load: @Sendable (Int) throws -> AnyImage = { index in try reader.read(frames[index]) }
         let progress = ProgressLine("scan", total: frames.count, unit: "frames")
         var skipped: [SkippedFrame] = []
         let batch = checkpoint ?? max(1, frames.count)
@@ -90,7 +87,7 @@ struct HotPixelsScanCommand: ParsableCommand {
                 frameCount: end - start, accumulator: state,
                 geometry: { image in
                     HotPixelGeometry(width: image.width, height: image.height, channels: image.channels,
-                                     sampleType: image.sampleType, cfa: pattern, method: methodValue ?? .residual)
+                                     sampleType: image.sampleType, cfa: reader.cfa, method: methodValue ?? .residual)
                 },
                 load: { try load(first + $0) },
                 progress: { progress.advance() })
@@ -114,9 +111,6 @@ struct HotPixelsScanCommand: ParsableCommand {
             throw HotPixelsScanError.everyFrameSkipped(count: frames.count, state: resume ?? "",
                                                        first: "\(frames[skipped[0].index]): \(skipped[0].reason)")
         }
-        if let pattern, state.geometry.channels != 1 {
-            throw UsageError("--cfa \(pattern.rawValue): the frames have \(state.geometry.channels) channels; a CFA mosaic has one")
-        }
         try report.finish(state, frames: done, skipped: skipped.map { (frames[$0.index], $0.reason) })
     }
 }
@@ -137,13 +131,43 @@ enum HotPixelsScanError: Error, CustomStringConvertible {
 }
 
 /// Reading one frame for a scan: an image file, a CFA mosaic, or a camera RAW file's sensor mosaic.
-enum HotPixelsFrameReader {
-    static func read(_ path: String, cfa: CFAPattern?, options: ImageReadOptions) throws -> AnyImage {
-        let image = try ImageFile.read(path, options: options)
-        if cfa != nil {
-            guard image.channels == 1 else {
-                throw HotPixelsFrameError(path: path, detail: "has \(image.channels) channels; --cfa needs a one-channel mosaic")
+///
+/// A camera RAW file brings its own CFA pattern; the first one read becomes the scan's pattern (unless
+/// --cfa gave one) and every later RAW frame must agree.
+final class HotPixelsFrameReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pattern: CFAPattern?
+    private let options: ImageReadOptions
+
+    init(cfa: CFAPattern?, options: ImageReadOptions) {
+        pattern = cfa
+        self.options = options
+    }
+
+    /// The scan's CFA pattern: from --cfa, or from the first camera RAW frame read.
+    var cfa: CFAPattern? {
+        lock.lock()
+        defer { lock.unlock() }
+        return pattern
+    }
+
+    func read(_ path: String) throws -> AnyImage {
+        if CameraRaw.hasRawExtension(path) || (try? ImageFile.format(of: path)) == .raw {
+            let (image, name) = try CameraRaw.readMosaic(path, options: options)
+            guard let found = CFAPattern(name: name) else {
+                throw HotPixelsFrameError(path: path, detail: "unsupported CFA pattern \(name)")
             }
+            lock.lock()
+            defer { lock.unlock() }
+            if pattern == nil { pattern = found }
+            guard found == pattern else {
+                throw HotPixelsFrameError(path: path, detail: "CFA pattern \(found.rawValue) differs from the scan's \(pattern!.rawValue)")
+            }
+            return .uint16(image)
+        }
+        let image = try ImageFile.read(path, options: options)
+        if cfa != nil, image.channels != 1 {
+            throw HotPixelsFrameError(path: path, detail: "has \(image.channels) channels; --cfa needs a one-channel mosaic")
         }
         return image
     }

@@ -1,0 +1,257 @@
+import Testing
+@testable import Pixelwise
+
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A smooth random scene plus noise: a different "photo" per seed.
+private func scene(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<UInt8> {
+    var rng = SplitMix(state: seed)
+    let fx = Double.random(in: 0.01...0.08, using: &rng), fy = Double.random(in: 0.01...0.08, using: &rng)
+    let phase = Double.random(in: 0...6, using: &rng), level = Double.random(in: 60...190, using: &rng)
+    var samples = [UInt8]()
+    for y in 0..<height {
+        for x in 0..<width {
+            for c in 0..<channels {
+                let v = level + 50 * sin(fx * Double(x) + phase + Double(c)) * cos(fy * Double(y)) + Double.random(in: -3...3, using: &rng)
+                samples.append(UInt8(max(0, min(255, v.rounded()))))
+            }
+        }
+    }
+    return Image(width: width, height: height, channels: channels, samples: samples)
+}
+
+/// Brute-force residual: the median of the in-bounds same-channel ring, by sorting.
+private func referenceResidual(_ image: Image<UInt8>, x: Int, y: Int, c: Int, step: Int) -> Float {
+    var ring: [Float] = []
+    for dy in [-step, 0, step] {
+        for dx in [-step, 0, step] where dx != 0 || dy != 0 {
+            let nx = x + dx, ny = y + dy
+            if nx >= 0, nx < image.width, ny >= 0, ny < image.height { ring.append(Float(image[nx, ny, c])) }
+        }
+    }
+    ring.sort()
+    let median = ring.count % 2 == 1 ? ring[ring.count / 2] : (ring[ring.count / 2 - 1] + ring[ring.count / 2]) / 2
+    return Float(image[x, y, c]) - median
+}
+
+@Suite("Hot pixels: residual kernel, accumulator, detection")
+struct HotPixelScanTests {
+    @Test("SIMD residual equals the sorted-ring reference", arguments: [(1, 1, 1, 1), (1, 9, 3, 1), (9, 1, 3, 1), (37, 23, 3, 1),
+                                                                       (40, 17, 1, 2), (33, 30, 4, 1), (5, 5, 3, 2), (64, 3, 3, 1)])
+    func residualMatchesReference(width: Int, height: Int, channels: Int, step: Int) {
+        var rng = SplitMix(state: UInt64(width * 131 + height))
+        let samples = (0..<(width * height * channels)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let image = Image(width: width, height: height, channels: channels, samples: samples)
+        var row = [Float](repeating: .nan, count: width * channels)
+        image.withUnsafeBuffer { buffer in
+            for y in 0..<height {
+                row.withUnsafeMutableBufferPointer { LocalMedianResidual.row(buffer, y: y, step: step, into: $0.baseAddress!) }
+                for x in 0..<width {
+                    for c in 0..<channels {
+                        #expect(row[x * channels + c] == referenceResidual(image, x: x, y: y, c: c, step: step))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Extremes: all-0 and all-255 frames give zero residual; a lone 255 in 0 gives 255")
+    func residualExtremes() {
+        var image = Image<UInt8>(width: 20, height: 20, channels: 3, repeating: 0)
+        image[10, 10, 1] = 255
+        var row = [Float](repeating: 0, count: 60)
+        image.withUnsafeBuffer { buffer in
+            row.withUnsafeMutableBufferPointer { LocalMedianResidual.row(buffer, y: 10, step: 1, into: $0.baseAddress!) }
+        }
+        #expect(row[10 * 3 + 1] == 255)
+        #expect(row.enumerated().allSatisfy { $0.offset == 31 || $0.element == 0 })
+    }
+
+    @Test("Accumulated residual moments equal two-pass statistics of the reference residuals")
+    func accumulatorMatchesTwoPass() {
+        let width = 23, height = 11, channels = 3, frames = 7
+        let images = (0..<frames).map { scene(width: width, height: height, channels: channels, seed: UInt64($0)) }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: .residual)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { state.add(image) }
+        #expect(state.frameCount == frames)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<channels {
+                    let residuals = images.map { Double(referenceResidual($0, x: x, y: y, c: c, step: 1)) }
+                    let mean = residuals.reduce(0, +) / Double(frames)
+                    let m2 = residuals.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+                    let index = (y * width + x) * channels + c
+                    #expect(abs(Double(state.mean[index]) - mean) <= 1e-4 * max(1, abs(mean)))
+                    #expect(abs(Double(state.m2[index]) - m2) <= 1e-4 * max(1, m2))
+                    let values = images.map { $0[x, y, c] }
+                    #expect(state.minimum[index] == values.min()! && state.maximum[index] == values.max()!)
+                }
+            }
+        }
+    }
+
+    @Test("Shards merged with Chan equal one pass to 1e-6 relative", arguments: [HotPixelMethod.residual, .variance])
+    func shardsEqualOnePass(method: HotPixelMethod) {
+        let width = 31, height = 19, channels = 3
+        let images = (0..<12).map { scene(width: width, height: height, channels: channels, seed: 100 + UInt64($0)) }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: method)
+        let whole = HotPixelAccumulator<UInt8>(geometry: geometry)
+        let shards = (0..<3).map { _ in HotPixelAccumulator<UInt8>(geometry: geometry) }
+        for (index, image) in images.enumerated() {
+            whole.add(image)
+            shards[index % 3].add(image)
+        }
+        shards[0].merge(shards[1])
+        shards[0].merge(shards[2])
+        let merged = shards[0]
+        #expect(merged.frameCount == 12)
+        // Relative to the stream's own scale: M2 near 0 is compared with the typical M2 of the frame.
+        let m2Scale = Double(whole.m2.reduce(0, +)) / Double(whole.m2.count)
+        for index in 0..<whole.mean.count {
+            #expect(abs(Double(merged.mean[index] - whole.mean[index])) <= 1e-6 * max(1, Double(abs(whole.mean[index]))) * 4)
+            #expect(abs(Double(merged.m2[index] - whole.m2[index])) <= 1e-6 * max(m2Scale, Double(whole.m2[index])) * 4)
+        }
+        if method == .residual {
+            #expect(Array(merged.minimum) == Array(whole.minimum) && Array(merged.maximum) == Array(whole.maximum))
+        }
+    }
+
+    @Test("Frames added from many threads at once give the same statistics as one thread")
+    func concurrentAdds() {
+        let images = (0..<16).map { scene(width: 40, height: 300, channels: 1, seed: 7 + UInt64($0)) }
+        let geometry = HotPixelGeometry(width: 40, height: 300, channels: 1, sampleType: .uint8, cfa: nil, method: .residual)
+        let serial = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { serial.add(image) }
+        let parallel = HotPixelAccumulator<UInt8>(geometry: geometry)
+        Parallel.forEachChunk(count: images.count) { range in for i in range { parallel.add(images[i]) } }
+        #expect(parallel.frameCount == 16)
+        for index in 0..<serial.mean.count {
+            // Frame order differs per band, so equal up to float rounding.
+            #expect(abs(serial.mean[index] - parallel.mean[index]) <= 1e-3)
+            #expect(abs(serial.m2[index] - parallel.m2[index]) <= 1e-3 * max(1, serial.m2[index]))
+        }
+    }
+
+    /// A stack with planted defects: hot (+60), dead (×0), stuck (constant 200), each in one channel.
+    private func plantedStack(frames: Int, width: Int = 96, height: Int = 80) -> [Image<UInt8>] {
+        (0..<frames).map { frame in
+            var image = scene(width: width, height: height, channels: 3, seed: 1000 + UInt64(frame))
+            image[20, 30, 0] = UInt8(min(255, Int(image[20, 30, 0]) + 60))
+            image[70, 15, 1] = 0
+            image[50, 60, 2] = 200
+            // A smeared hot pixel: centre +80, its 4 neighbours +30 (what demosaicing does).
+            image[40, 40, 1] = UInt8(min(255, Int(image[40, 40, 1]) + 80))
+            for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                image[40 + dx, 40 + dy, 1] = UInt8(min(255, Int(image[40 + dx, 40 + dy, 1]) + 30))
+            }
+            return image
+        }
+    }
+
+    @Test("Planted defects are found, classified and reported once each at their centre")
+    func detection() {
+        let images = plantedStack(frames: 30)
+        let geometry = HotPixelGeometry(width: 96, height: 80, channels: 3, sampleType: .uint8, cfa: nil, method: .residual)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { state.add(image) }
+        let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters())
+        let found = Dictionary(result.candidates.map { ("\($0.x),\($0.y)", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(result.candidates.count == 4)
+        #expect(found["20,30"]?.kind == .hot && found["20,30"]?.channel == 0)
+        #expect(found["70,15"]?.kind == .dead && found["70,15"]?.channel == 1)
+        #expect(found["50,60"]?.kind == .stuck && found["50,60"]?.channel == 2)
+        #expect(found["40,40"]?.kind == .hot)
+        #expect(zip(result.candidates, result.candidates.dropFirst()).allSatisfy { $0.score >= $1.score })
+    }
+
+    @Test("Without suppression the smear is reported too; with it, once")
+    func suppression() {
+        let images = plantedStack(frames: 30)
+        let geometry = HotPixelGeometry(width: 96, height: 80, channels: 3, sampleType: .uint8, cfa: nil, method: .residual)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { state.add(image) }
+        let loose = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(threshold: 4, suppressionRadius: 0))
+        let strict = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(threshold: 4, suppressionRadius: 2))
+        let nearSmear = { (c: DefectCandidate) in abs(c.x - 40) <= 2 && abs(c.y - 40) <= 2 }
+        #expect(loose.candidates.filter(nearSmear).count > 1)
+        #expect(strict.candidates.filter(nearSmear).map { "\($0.x),\($0.y)" } == ["40,40"])
+    }
+
+    @Test("Threshold: higher threshold never reports more; top limits the count")
+    func thresholdAndTop() {
+        let images = plantedStack(frames: 20)
+        let geometry = HotPixelGeometry(width: 96, height: 80, channels: 3, sampleType: .uint8, cfa: nil, method: .residual)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { state.add(image) }
+        var previous = Int.max
+        for threshold in [3.0, 6, 10, 20, 1000] {
+            let count = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(threshold: threshold, top: 10_000)).candidates.count
+            #expect(count <= previous)
+            previous = count
+        }
+        #expect(previous == 0)
+        #expect(HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(threshold: 3, top: 2)).candidates.count == 2)
+    }
+
+    @Test("Variance method ranks the stuck (constant) sample first, like the seed")
+    func varianceMethod() {
+        let images = plantedStack(frames: 15)
+        let geometry = HotPixelGeometry(width: 96, height: 80, channels: 3, sampleType: .uint8, cfa: nil, method: .variance)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { state.add(image) }
+        let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(top: 5))
+        #expect(result.candidates.count == 5)
+        #expect(result.candidates.contains { $0.x == 50 && $0.y == 60 && $0.channel == 2 && $0.score == 0 })
+        #expect(result.candidates.first!.score == 0)
+    }
+
+    @Test("CFA mosaic: same-colour neighbours two apart; channel is the site's colour")
+    func mosaic() {
+        let width = 64, height = 48
+        let frames: [Image<UInt16>] = (0..<25).map { frame in
+            let rgb = scene(width: width, height: height, channels: 1, seed: 500 + UInt64(frame))
+            var mosaic = Image<UInt16>(width: width, height: height, channels: 1)
+            for y in 0..<height { for x in 0..<width { mosaic[x, y] = UInt16(rgb[x, y]) * 200 } }
+            mosaic[21, 10] = mosaic[21, 10] &+ 9000  // (odd, even) = G in RGGB
+            mosaic[30, 30] = 0                        // (even, even) = R
+            return mosaic
+        }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: 1, sampleType: .uint16, cfa: .rggb, method: .residual)
+        let state = HotPixelAccumulator<UInt16>(geometry: geometry)
+        for frame in frames { state.add(frame) }
+        let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 1))
+        #expect(result.candidates.contains { $0.x == 21 && $0.y == 10 && $0.channel == 1 && $0.kind == .hot })
+        #expect(result.candidates.contains { $0.x == 30 && $0.y == 30 && $0.channel == 0 && $0.kind == .dead })
+        #expect(result.candidates.count == 2)
+        #expect(CFAPattern.bggr.colour(x: 0, y: 0) == 2 && CFAPattern.grbg.colour(x: 1, y: 0) == 0 && CFAPattern.gbrg.colour(x: 0, y: 1) == 0)
+    }
+
+    @Test("Scan driver: unreadable and mismatched frames are skipped and listed, the rest accumulate")
+    func scanDriver() throws {
+        struct Broken: Error, CustomStringConvertible { var description: String { "broken.jpg: truncated" } }
+        let good = scene(width: 16, height: 12, channels: 3, seed: 1)
+        let other = scene(width: 12, height: 16, channels: 3, seed: 2)
+        let frames: [AnyImage?] = [nil, .uint8(good), .uint8(other), nil, .uint8(good), .uint16(Image(width: 16, height: 12, channels: 3))]
+        let (state, skipped) = HotPixelScan.run(
+            frameCount: frames.count, accumulator: nil,
+            geometry: { HotPixelGeometry(width: $0.width, height: $0.height, channels: $0.channels, sampleType: $0.sampleType, cfa: nil, method: .residual) },
+            load: { index in
+                guard let frame = frames[index] else { throw Broken() }
+                return frame
+            })
+        #expect(state?.frameCount == 2)
+        #expect(skipped.map(\.index) == [0, 2, 3, 5])
+        #expect(skipped[0].reason == "broken.jpg: truncated")
+        #expect(skipped[1].reason.contains("differs from the first frame"))
+    }
+}
