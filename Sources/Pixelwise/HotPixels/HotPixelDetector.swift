@@ -19,7 +19,7 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     public var findFlickering: Bool
 
     /// Default threshold: see docs/hotpixels.md for how it was chosen.
-    public static let defaultThreshold = 8.0
+    public static let defaultThreshold = 9.0
 
     public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
                 findFlickering: Bool = false) {
@@ -172,7 +172,12 @@ public enum HotPixelDetector {
                         tValues[c] = m / noise
                         means[c] = m
                         deviations[c] = s
-                        if Swift.abs(tValues[c]) >= 0.3 * threshold { anyNear = true }
+                        if Swift.abs(tValues[c]) >= 0.5 * threshold { anyNear = true }
+                    }
+                    if combine, !anyNear {
+                        var total: Float = 0
+                        for c in 0..<colourChannels { total += tValues[c] }
+                        anyNear = Swift.abs(total * combineScale) >= 0.5 * threshold
                     }
                     if anyNear {
                         // Relative to the neighbourhood's mean residual: removes slow biases of the scene and

@@ -63,6 +63,12 @@ public enum LocalMedianResidual {
         let d = step &* channels
         let up = image.rowPointer(y - step), mid = image.rowPointer(y), down = image.rowPointer(y + step)
         var index = lo
+        if S.self == UInt8.self {
+            index = interiorUInt8(UnsafeRawPointer(up).assumingMemoryBound(to: UInt8.self),
+                                  UnsafeRawPointer(mid).assumingMemoryBound(to: UInt8.self),
+                                  UnsafeRawPointer(down).assumingMemoryBound(to: UInt8.self),
+                                  from: lo, to: hi, offset: d, into: output)
+        }
         while index &+ 16 <= hi {
             @inline(__always) func load(_ p: UnsafePointer<S>) -> SIMD16<S> {
                 UnsafeRawPointer(p).loadUnaligned(as: SIMD16<S>.self)
@@ -86,6 +92,48 @@ public enum LocalMedianResidual {
         }
     }
 
+    /// The interior of an 8-bit row, 16 samples at a time, in 16-bit lanes where min and max are plain
+    /// vector arithmetic (`d = a − b`, `m = d >> 15`, `min = b + (d & m)`): the standard library's
+    /// `pointwiseMin` on integer vectors is a lane-by-lane loop. Returns where it stopped.
+    @inlinable
+    static func interiorUInt8(_ up: UnsafePointer<UInt8>, _ mid: UnsafePointer<UInt8>, _ down: UnsafePointer<UInt8>,
+                              from lo: Int, to hi: Int, offset d: Int, into output: UnsafeMutablePointer<Float>) -> Int {
+        typealias V = SIMD16<Int16>
+        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> V {
+            V(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self))
+        }
+        @inline(__always) func exchange(_ x: inout V, _ y: inout V) {
+            let difference = x &- y
+            let masked = difference & (difference &>> 15)   // x − y where x < y, else 0
+            let low = y &+ masked
+            y = x &- masked
+            x = low
+        }
+        @inline(__always) func minimum(_ x: V, _ y: V) -> V {
+            let difference = x &- y
+            return y &+ (difference & (difference &>> 15))
+        }
+        @inline(__always) func maximum(_ x: V, _ y: V) -> V {
+            let difference = x &- y
+            return x &- (difference & (difference &>> 15))
+        }
+        var index = lo
+        while index &+ 16 <= hi {
+            var a0 = load(up + (index - d)), a1 = load(up + index), a2 = load(up + (index + d)), a3 = load(mid + (index - d))
+            var b0 = load(mid + (index + d)), b1 = load(down + (index - d)), b2 = load(down + index), b3 = load(down + (index + d))
+            exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
+            exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
+            let fourth = minimum(minimum(a3, b3), minimum(maximum(a0, b2), minimum(maximum(a1, b1), maximum(a2, b0))))
+            let fifth = minimum(minimum(maximum(a0, b3), maximum(a1, b2)), minimum(maximum(a2, b1), maximum(a3, b0)))
+            // 2·centre − (4th + 5th), exact in Int16, then halved in Float.
+            let twice = (load(mid + index) &<< 1) &- (fourth &+ fifth)
+            let residual = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: twice)) * 0.5
+            UnsafeMutableRawPointer(output + index).storeBytes(of: residual, as: SIMD16<Float>.self)
+            index &+= 16
+        }
+        return index
+    }
+
     /// The 4th and 5th smallest of eight vectors, lane by lane: sort each half of four (5 compare-exchanges
     /// each), then the order statistics of the union of two sorted lists A and B of four:
     /// 4th = min(A4, B4, max(A1,B3), max(A2,B2), max(A3,B1)), 5th = min(max(A1,B4), max(A2,B3), max(A3,B2), max(A4,B1)).
@@ -102,9 +150,9 @@ public enum LocalMedianResidual {
         exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
         exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
         let fourth = pointwiseMin(pointwiseMin(a3, b3),
-                                  pointwiseMin(pointwiseMax(a0, b2), pointwiseMin(pointwiseMax(a1, b1), pointwiseMax(a2, b0))))
+                                 pointwiseMin(pointwiseMax(a0, b2), pointwiseMin(pointwiseMax(a1, b1), pointwiseMax(a2, b0))))
         let fifth = pointwiseMin(pointwiseMin(pointwiseMax(a0, b3), pointwiseMax(a1, b2)),
-                                 pointwiseMin(pointwiseMax(a2, b1), pointwiseMax(a3, b0)))
+                                pointwiseMin(pointwiseMax(a2, b1), pointwiseMax(a3, b0)))
         return (fourth, fifth)
     }
 
@@ -128,3 +176,4 @@ public enum LocalMedianResidual {
         return centre - median
     }
 }
+

@@ -32,6 +32,9 @@ struct HotPixelsScanCommand: ParsableCommand {
     @Option(help: "With --save-state: also save the state every N frames, so that an interrupted scan can --resume.")
     var checkpoint: Int?
 
+    @Flag(help: .hidden)
+    var decodeOnly = false
+
     @OptionGroup var report: HotPixelsReportOptions
     @OptionGroup var reading: ImageReadingOptions
 
@@ -50,6 +53,14 @@ struct HotPixelsScanCommand: ParsableCommand {
         }
         var paths = try FrameList.expand(files)
         guard !paths.isEmpty else { throw UsageError("scan: no input files (give image files, glob patterns or folders)") }
+        if decodeOnly {
+            // The benchmark's baseline: decode every frame on one thread and do nothing else.
+            let reader = HotPixelsFrameReader(cfa: pattern, options: reading.readOptions)
+            var decoded = 0
+            for path in paths { if (try? reader.read(path)) != nil { decoded += 1 } }
+            Standard.output("decoded \(decoded) of \(paths.count) frames\n")
+            return
+        }
         try report.validate(inputs: paths + (resume.map { [$0] } ?? []))
 
         var state: AnyHotPixelAccumulator? = nil
