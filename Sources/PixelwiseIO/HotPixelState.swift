@@ -19,7 +19,7 @@ public enum HotPixelStateError: Error, Equatable, CustomStringConvertible {
         case let .badChecksum(path): "\(path): hot-pixel state checksum does not match: the file is corrupt"
         case let .invalidHeader(path, detail): "\(path): invalid hot-pixel state header: \(detail)"
         case let .mismatch(path, expected, found):
-            "\(path): state is for \(found), but the scan is for \(expected)"
+            "\(path): state is for \(found), expected \(expected)"
         }
     }
 }

@@ -114,6 +114,11 @@ struct HotPixelsScanCommand: ParsableCommand {
         } while start < frames.count
         progress.finish()
 
+        // Reader errors already start with the file's name; the list names it separately.
+        skipped = skipped.map { s in
+            let prefix = frames[s.index] + ": "
+            return s.reason.hasPrefix(prefix) ? SkippedFrame(index: s.index, reason: String(s.reason.dropFirst(prefix.count))) : s
+        }
         for s in skipped { Standard.error("pixelwise: warning: skipped \(frames[s.index]): \(s.reason)") }
         guard let state else {
             throw HotPixelsScanError.noUsableFrame(count: frames.count, first: skipped.first.map { "\(frames[$0.index]): \($0.reason)" })

@@ -53,7 +53,7 @@ struct RunningMomentsTests {
     func welfordFloat(frames: Int) {
         let data = observations(frames: frames, streams: 101, range: 0...255, seed: 7 + UInt64(frames)).map { $0.map { $0.rounded() } }
         var moments = RunningMoments<Float>(streams: 101)
-        for frame in data { moments.add(frame.map(Float.init)) }
+        for frame in data { moments.add(frame.map { Float($0) }) }
         let reference = twoPass(data)
         for i in 0..<101 {
             #expect(close(Double(moments.mean[i]), reference.mean[i], relative: 1e-5, scale: 1))
@@ -67,12 +67,13 @@ struct RunningMomentsTests {
         for _ in 0..<50 { constant.add([0, 255, -1e300]) }
         #expect(constant.m2 == [0, 0, 0])
         #expect(constant.mean == [0, 255, -1e300])
-        // Values 1e9 + {0, 1, 2, ...}: the naive Σx² − n·mean² loses everything in Double; Welford does not.
+        // Values 1e9 + {0, 1, …, 6}: the naive Σx² − n·mean² loses everything in Double (1e18 against a
+        // spread of 4); Welford keeps about 8 digits.
         var offset = RunningMoments<Double>(streams: 1)
         let values = (0..<100).map { 1e9 + Double($0 % 7) }
         for v in values { offset.add([v]) }
         let reference = twoPass(values.map { [$0] })
-        #expect(close(offset.m2[0], reference.m2[0], relative: 1e-9, scale: 1))
+        #expect(close(offset.m2[0], reference.m2[0], relative: 1e-7, scale: 1))
     }
 
     @Test("Chan merge of shards equals one pass", arguments: [(1, 1), (1, 30), (13, 29), (100, 3), (40, 40)])
@@ -98,7 +99,7 @@ struct RunningMomentsTests {
         var whole = RunningMoments<Float>(streams: 500)
         var shards = (0..<4).map { _ in RunningMoments<Float>(streams: 500) }
         for (index, frame) in data.enumerated() {
-            let values = frame.map(Float.init)
+            let values = frame.map { Float($0) }
             whole.add(values)
             shards[index % 4].add(values)
         }
