@@ -83,7 +83,7 @@ def workloads(ctx):
                        "sequentially on one thread, and does nothing else."),
         Workload(name=f"scan {label} JPEGs vs the seed program",
                  ours=ours, peer=[ctx.python, ctx.peers / "hotpixels_seed.py", cores, str(stack / "frame_*.jpg")],
-                 peer_name=f"seed (Python 3 port, PIL + numpy, {cores} processes)", repeats=3,
+                 peer_name=f"seed (Python 3 port, PIL + numpy, {cores} processes)", repeats=2,
                  target="ours ≤ 1/5 of seed", target_ratio=0.2),
     ]
 

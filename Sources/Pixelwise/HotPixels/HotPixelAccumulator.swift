@@ -7,11 +7,12 @@ public enum CFAPattern: String, Sendable, CaseIterable, Codable {
     /// The colour (0 red, 1 green, 2 blue) of the photosite at column `x`, row `y`.
     @inlinable public func colour(x: Int, y: Int) -> Int {
         let site = (y & 1) << 1 | (x & 1)
+        // Sites 0 and 3 (or 1 and 2) hold red and blue; the other two green. No table: called per sample.
         switch self {
-        case .rggb: return [0, 1, 1, 2][site]
-        case .bggr: return [2, 1, 1, 0][site]
-        case .grbg: return [1, 0, 2, 1][site]
-        case .gbrg: return [1, 2, 0, 1][site]
+        case .rggb: return site == 0 ? 0 : site == 3 ? 2 : 1
+        case .bggr: return site == 0 ? 2 : site == 3 ? 0 : 1
+        case .grbg: return site == 1 ? 0 : site == 2 ? 2 : 1
+        case .gbrg: return site == 1 ? 2 : site == 2 ? 0 : 1
         }
     }
 

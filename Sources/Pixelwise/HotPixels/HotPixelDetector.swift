@@ -46,7 +46,8 @@ public struct HotPixelDetection: Sendable {
 ///   half the median `s` of the channel (a floor so that a flat patch cannot make a tiny bias look sure).
 ///   `t ≥ threshold`: hot when the residual is also larger than its own spread (`m ≥ s`: bright in most
 ///   frames), warm otherwise; `t ≤ −threshold`: dead.
-/// - **stuck** — the value barely changes while the residual (the scene around it) does: `s > r/2`, and
+/// - **stuck** — the value barely changes while the residual (the scene around it) does: `r ≤ ¼` of full
+///   scale, `s > r/2`, and
 ///   `z = ln(r̃ / max(r, 1 step)) · √(2(n−1))` ≥ threshold, with `r̃` the median range of the eight ring
 ///   neighbours. Stuck at a value under a tenth of full scale is reported as dead.
 /// - **flickering** (only when asked, ``HotPixelDetectionParameters/findFlickering``) — residual variance
@@ -115,6 +116,7 @@ public enum HotPixelDetector {
         let floors = typical.map { Swift.max(0.5 * $0, 0.5 * quantum) }
         let flickerGate = typical.map { 4 * $0 }
         let flickerRatio: Float = 3
+        let stuckRangeGate = 0.25 * fullScale
         let findFlickering = parameters.findFlickering
         let threshold = Float(parameters.threshold)
         let rootN = Float(n).squareRoot()
@@ -200,7 +202,9 @@ public enum HotPixelDetector {
                         if t <= -threshold { consider(index, .dead, -t) }
                         pixelScore = Swift.max(pixelScore, Swift.abs(t))
                         let range = high[index].floatValue - low[index].floatValue
-                        if n >= 3, s > 0.5 * range {
+                        // A stuck value spans little of the scale; most pixels of a varied stack span much more,
+                        // so the neighbours' ranges are only looked at for the few that could be stuck.
+                        if n >= 3, range <= stuckRangeGate, s > 0.5 * range {
                             let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
                             let z = logf(neighbours / Swift.max(range, quantum)) * stuckScale
                             consider(index, high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck, z)
