@@ -98,9 +98,12 @@ public enum LocalMedianResidual {
     @inlinable
     static func interiorUInt8(_ up: UnsafePointer<UInt8>, _ mid: UnsafePointer<UInt8>, _ down: UnsafePointer<UInt8>,
                               from lo: Int, to hi: Int, offset d: Int, into output: UnsafeMutablePointer<Float>) -> Int {
-        typealias V = SIMD16<Int16>
-        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> V {
-            V(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self))
+        typealias V = SIMD8<Int16>
+        // 16 bytes load as eight 16-bit words; the even bytes are `word & 0xFF`, the odd ones `word >> 8`:
+        // widening with plain vector arithmetic (the generic SIMD conversions are lane loops).
+        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> (V, V) {
+            let words = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
+            return (unsafeBitCast(words & 0x00FF, to: V.self), unsafeBitCast(words &>> 8, to: V.self))
         }
         @inline(__always) func exchange(_ x: inout V, _ y: inout V) {
             let difference = x &- y
@@ -117,18 +120,27 @@ public enum LocalMedianResidual {
             let difference = x &- y
             return x &- (difference & (difference &>> 15))
         }
-        var index = lo
-        while index &+ 16 <= hi {
-            var a0 = load(up + (index - d)), a1 = load(up + index), a2 = load(up + (index + d)), a3 = load(mid + (index - d))
-            var b0 = load(mid + (index + d)), b1 = load(down + (index - d)), b2 = load(down + index), b3 = load(down + (index + d))
+        /// 2·centre − (4th + 5th) of the ring, exact in 16 bits.
+        @inline(__always) func twiceResidual(_ centre: V, _ ring: (V, V, V, V, V, V, V, V)) -> V {
+            var (a0, a1, a2, a3, b0, b1, b2, b3) = ring
             exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
             exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
             let fourth = minimum(minimum(a3, b3), minimum(maximum(a0, b2), minimum(maximum(a1, b1), maximum(a2, b0))))
             let fifth = minimum(minimum(maximum(a0, b3), maximum(a1, b2)), minimum(maximum(a2, b1), maximum(a3, b0)))
-            // 2·centre − (4th + 5th), exact in Int16, then halved in Float.
-            let twice = (load(mid + index) &<< 1) &- (fourth &+ fifth)
-            let residual = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: twice)) * 0.5
-            UnsafeMutableRawPointer(output + index).storeBytes(of: residual, as: SIMD16<Float>.self)
+            return (centre &<< 1) &- (fourth &+ fifth)
+        }
+        var index = lo
+        while index &+ 16 <= hi {
+            let n0 = load(up + (index - d)), n1 = load(up + index), n2 = load(up + (index + d)), n3 = load(mid + (index - d))
+            let n4 = load(mid + (index + d)), n5 = load(down + (index - d)), n6 = load(down + index), n7 = load(down + (index + d))
+            let centre = load(mid + index)
+            let even = twiceResidual(centre.0, (n0.0, n1.0, n2.0, n3.0, n4.0, n5.0, n6.0, n7.0))
+            let odd = twiceResidual(centre.1, (n0.1, n1.1, n2.1, n3.1, n4.1, n5.1, n6.1, n7.1))
+            let target = output + index
+            for lane in 0..<8 {
+                target[2 &* lane] = Float(even[lane]) * 0.5
+                target[2 &* lane &+ 1] = Float(odd[lane]) * 0.5
+            }
             index &+= 16
         }
         return index
