@@ -55,4 +55,86 @@ struct CameraRawTests {
         }
         #expect(isUnsupported(error))
     }
+
+    // MARK: - Real mosaics, from minimal DNGs built here (LibRaw refuses images under 22 pixels a side)
+
+    static let patterns: [(name: String, bytes: [UInt8])] = [
+        ("RGGB", [0, 1, 1, 2]), ("BGGR", [2, 1, 1, 0]), ("GRBG", [1, 0, 2, 1]), ("GBRG", [1, 2, 0, 1]),
+    ]
+
+    private func randomMosaic(width: Int, height: Int, seed: UInt64) -> [UInt16] {
+        var generator = SplitMix64(seed: seed)
+        return (0..<(width * height)).map { _ in UInt16.random(in: 0...65535, using: &generator) }
+    }
+
+    @Test("a DNG's mosaic comes out exactly, with its CFA pattern", arguments: patterns.indices)
+    func dngMosaic(index: Int) throws {
+        let (name, pattern) = Self.patterns[index]
+        let folder = TemporaryFolder()
+        let path = folder.file("frame.dng")
+        for (width, height) in [(40, 30), (33, 23)] {
+            let mosaic = randomMosaic(width: width, height: height, seed: UInt64(index * 100 + width))
+            writeBytes(minimalDNG(mosaic: mosaic, width: width, height: height, pattern: pattern), to: path)
+            let (image, cfa) = try CameraRaw.readMosaic(path)
+            #expect(cfa == name)
+            #expect(image == Image(width: width, height: height, channels: 1, samples: mosaic))
+            #expect(try ImageFile.read(path) == .uint16(image))
+            #expect(try ImageFile.info(path) == ImageInfo(width: width, height: height, channels: 1, sampleType: .uint16, format: .raw))
+        }
+    }
+
+    @Test("only the active area is returned, as a view of LibRaw's buffer that copies on write")
+    func activeArea() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("margins.dng")
+        let width = 48, height = 36
+        let mosaic = randomMosaic(width: width, height: height, seed: 9)
+        writeBytes(minimalDNG(mosaic: mosaic, width: width, height: height, pattern: [0, 1, 1, 2],
+                              activeArea: (top: 2, left: 4, bottom: 34, right: 44)), to: path)
+        var (image, cfa) = try CameraRaw.readMosaic(path)
+        #expect(cfa == "RGGB")
+        let full = Image(width: width, height: height, channels: 1, samples: mosaic)
+        #expect(image == full.region(x: 4, y: 2, width: 40, height: 32))
+        image[0, 0] = 7
+        #expect(image[0, 0] == 7 && image[1, 0] == full[5, 2])
+    }
+
+    @Test("a DNG cut short is an error, never a padded image")
+    func truncatedDNG() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("cut.dng")
+        let dng = minimalDNG(mosaic: randomMosaic(width: 64, height: 48, seed: 1), width: 64, height: 48, pattern: [0, 1, 1, 2])
+        writeBytes(Array(dng.prefix(dng.count / 2)), to: path)
+        let error = imageFileError { _ = try CameraRaw.readMosaic(path) }
+        #expect(isTruncated(error, .raw) || isCorrupt(error, .raw), "got \(String(describing: error))")
+        expectOneLine(error, naming: path)
+    }
+
+    @Test("a RAW declaring more pixels than the limit is refused before unpacking")
+    func pixelLimit() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("limit.dng")
+        writeBytes(minimalDNG(mosaic: randomMosaic(width: 40, height: 30, seed: 2), width: 40, height: 30, pattern: [0, 1, 1, 2]), to: path)
+        #expect(isTooManyPixels(imageFileError { _ = try CameraRaw.readMosaic(path, options: .init(maxPixels: 1199)) }))
+        #expect(try CameraRaw.readMosaic(path, options: .init(maxPixels: 1200)).image.width == 40)
+    }
+
+    @Test("several threads read different RAWs at once, each exactly as alone")
+    func concurrentReading() throws {
+        let folder = TemporaryFolder()
+        let paths = (0..<6).map { folder.file("frame\($0).dng") }
+        for (index, path) in paths.enumerated() {
+            writeBytes(minimalDNG(mosaic: randomMosaic(width: 40 + 2 * index, height: 30, seed: UInt64(index)),
+                                  width: 40 + 2 * index, height: 30, pattern: Self.patterns[index % 4].bytes), to: path)
+        }
+        let alone = try paths.map { try ImageFile.read($0) }
+        let results = UnsafeMutableBufferPointer<AnyImage?>.allocate(capacity: paths.count * 3)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let shared = SendablePointer(results.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: paths.count * 3) { index in
+            shared.pointer![index] = try? ImageFile.read(paths[index % paths.count])
+        }
+        for index in 0..<(paths.count * 3) { #expect(results[index] == alone[index % paths.count]) }
+    }
 }
