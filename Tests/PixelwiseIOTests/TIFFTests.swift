@@ -153,6 +153,38 @@ struct TIFFTests {
         }
     }
 
+    @Test("JPEG-compressed YCbCr TIFF (as scanners and GDAL write it) reads as RGB")
+    func jpegYCbCr() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("jpeg.tif")
+        let width = 48, height = 32
+        let image = photoLikeImage(width: width, height: height, channels: 3, seed: 8)
+        try withTIFF(path, "w") { tiff in
+            set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(width))
+            set(tiff, TIFFTAG_IMAGELENGTH, UInt32(height))
+            set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(3))
+            set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(8))
+            set(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG)
+            set(tiff, TIFFTAG_COMPRESSION, COMPRESSION_JPEG)
+            set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_YCBCR)
+            set(tiff, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB)
+            set(tiff, TIFFTAG_JPEGQUALITY, Int32(95))
+            set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(16))
+            var samples = image.samples
+            for strip in 0..<(height / 16) {
+                let written = samples.withUnsafeMutableBytes { raw in
+                    TIFFWriteEncodedStrip(tiff, UInt32(strip), raw.baseAddress! + strip * 16 * width * 3, tmsize_t(16 * width * 3))
+                }
+                #expect(written >= 0)
+            }
+        }
+        let decoded = try #require(try ImageFile.read(path).typed(as: UInt8.self))
+        #expect(decoded.width == width && decoded.height == height && decoded.channels == 3)
+        let errors = zip(decoded.samples, image.samples).map { abs(Int($0) - Int($1)) }
+        #expect(Double(errors.reduce(0, +)) / Double(errors.count) < 4, "mean abs error")
+        #expect(errors.max()! <= 48)
+    }
+
     @Test("a file cut in half is truncated", arguments: TIFFCompression.allCases)
     func truncated(compression: TIFFCompression) throws {
         let folder = TemporaryFolder()
