@@ -13,9 +13,22 @@ struct PNMTests {
                                    channels: testCase.channels, seed: testCase.seed)
         try ImageFile.write(image, to: path)
         #expect(try ImageFile.read(path) == image)
+        #expect(try ImageFile.read(path, options: .init(allowMemoryMap: false)) == image)
         #expect(try ImageFile.info(path) == ImageInfo(width: testCase.width, height: testCase.height,
                                                       channels: testCase.channels, sampleType: testCase.sampleType,
                                                       format: .pnm))
+    }
+
+    @Test("a mapped 8-bit image copies on write and never touches the file")
+    func mappedCopyOnWrite() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("mapped.pgm")
+        let original = randomImage(UInt8.self, width: 7, height: 5, channels: 1, seed: 3)
+        try ImageFile.write(.uint8(original), to: path)
+        var image = try #require(try ImageFile.read(path).typed(as: UInt8.self))
+        image[3, 2] = image[3, 2] &+ 1
+        #expect(image != original)
+        #expect(try ImageFile.read(path) == .uint8(original))
     }
 
     @Test("header text and 16-bit big-endian samples are as netpbm writes them")
