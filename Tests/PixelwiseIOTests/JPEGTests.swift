@@ -59,6 +59,29 @@ struct JPEGTests {
         #expect(sizes[50]! < sizes[89]! && sizes[90]! < sizes[100]!)
     }
 
+    @Test("a progressive JPEG decodes to the same pixels as the baseline one with the same tables", arguments: [1, 3])
+    func progressive(channels: Int) throws {
+        let folder = TemporaryFolder()
+        let image = photoLikeImage(width: 45, height: 29, channels: channels, seed: 12)
+        var decoded = [AnyImage]()
+        for flags in [Int32(0), TJFLAG_PROGRESSIVE] {
+            let path = folder.file("p\(flags).jpg")
+            let handle = try #require(tjInitCompress())
+            defer { tjDestroy(handle) }
+            var output: UnsafeMutablePointer<UInt8>? = nil
+            var size: UInt = 0
+            let samples = image.samples
+            let status = tjCompress2(handle, samples, Int32(image.width), 0, Int32(image.height),
+                                     (channels == 1 ? TJPF_GRAY : TJPF_RGB).rawValue, &output, &size,
+                                     Int32((channels == 1 ? TJSAMP_GRAY : TJSAMP_420).rawValue), 85, flags)
+            #expect(status == 0)
+            writeBytes(Array(UnsafeBufferPointer(start: output, count: Int(size))), to: path)
+            tjFree(output)
+            decoded.append(try ImageFile.read(path))
+        }
+        #expect(decoded[0] == decoded[1])
+    }
+
     @Test("a region view is encoded from its own rows")
     func regionWrite() throws {
         let folder = TemporaryFolder()
