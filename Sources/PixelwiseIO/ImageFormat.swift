@@ -98,10 +98,14 @@ public struct ImageWriteOptions: Sendable {
     public var jpegQuality: Int
     /// TIFF compression.
     public var tiffCompression: TIFFCompression
+    /// PNG (zlib) compression level, 0 (none, fastest) to 9 (smallest, slowest).
+    public var pngCompressionLevel: Int
 
-    public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate) {
+    public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate,
+                pngCompressionLevel: Int = PNG.defaultCompressionLevel) {
         self.format = format
         self.jpegQuality = jpegQuality
         self.tiffCompression = tiffCompression
+        self.pngCompressionLevel = pngCompressionLevel
     }
 }
