@@ -34,7 +34,8 @@ public enum CameraRaw {
         let raw = try Session(path: path)
         try raw.open()
         let size = raw.visibleSize
-        return ImageInfo(width: size.width, height: size.height, channels: 1, sampleType: .uint16, format: .raw)
+        return ImageInfo(width: size.width, height: size.height, channels: 1, sampleType: .uint16, format: .raw,
+                         cfaPattern: try raw.pattern())
     }
 
     /// The mosaic as an image, for ``ImageFile``.

@@ -79,7 +79,8 @@ struct CameraRawTests {
             #expect(cfa == name)
             #expect(image == Image(width: width, height: height, channels: 1, samples: mosaic))
             #expect(try ImageFile.read(path) == .uint16(image))
-            #expect(try ImageFile.info(path) == ImageInfo(width: width, height: height, channels: 1, sampleType: .uint16, format: .raw))
+            #expect(try ImageFile.info(path) == ImageInfo(width: width, height: height, channels: 1, sampleType: .uint16,
+                                                          format: .raw, cfaPattern: name))
         }
     }
 
