@@ -319,6 +319,12 @@ public enum TIFF {
                 guard let tileWidth = field(TIFFTAG_TILEWIDTH, UInt32(0)).map(Int.init),
                       let tileHeight = field(TIFFTAG_TILELENGTH, UInt32(0)).map(Int.init),
                       tileWidth > 0, tileHeight > 0 else { throw corrupt("bad tile size") }
+                // A tile may overhang the image, but not by absurd amounts: its buffer is allocated here.
+                guard tileWidth.multipliedReportingOverflow(by: tileHeight).partialValue <= max(4 * layout.width * layout.height, 1 << 22),
+                      tileWidth <= 1 << 20, tileHeight <= 1 << 20 else {
+                    throw ImageFileError.corrupt(path: path, format: .tiff,
+                                                 detail: "tiles of \(tileWidth)×\(tileHeight) for a \(layout.width)×\(layout.height) image")
+                }
                 let tileBytes = tileWidth * tileHeight * storedPixelBytes
                 guard Int(TIFFTileSize64(handle)) == tileBytes else {
                     throw ImageFileError.unsupported(path: path, detail: "TIFF tiles whose size libtiff computes differently (subsampled?)")

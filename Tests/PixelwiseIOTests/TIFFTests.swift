@@ -267,6 +267,27 @@ struct TIFFTests {
         expectOneLine(error, naming: path)
     }
 
+    @Test("absurd tiles for a small image are refused before their buffer is allocated")
+    func absurdTiles() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("tiles.tif")
+        var tiff = HandBuiltTIFF()
+        tiff.longs(256, [16])
+        tiff.longs(257, [16])
+        tiff.shorts(258, [8])
+        tiff.shorts(259, [1])
+        tiff.shorts(262, [1])
+        tiff.shorts(277, [1])
+        tiff.longs(322, [1 << 16])   // TileWidth
+        tiff.longs(323, [1 << 16])   // TileLength
+        tiff.longs(324, [0])         // TileOffsets (patched)
+        tiff.longs(325, [256])       // TileByteCounts
+        writeBytes(tiff.build(pixels: [UInt8](repeating: 0, count: 256)), to: path)
+        let error = imageFileError { _ = try ImageFile.read(path) }
+        #expect(isCorrupt(error, .tiff) || isTruncated(error, .tiff), "got \(String(describing: error))")
+        expectOneLine(error, naming: path)
+    }
+
     @Test("a region view is written as its own pixels")
     func regionWrite() throws {
         let folder = TemporaryFolder()

@@ -213,7 +213,7 @@ struct HandBuiltTIFF {
     }
 
     /// The file: header, directory (entries sorted by tag), out-of-line values, then `pixels`, whose
-    /// offset is written into tag 273 (StripOffsets), which must be present with one LONG.
+    /// offset is written into tag 273 (StripOffsets) or 324 (TileOffsets), present with one LONG.
     func build(pixels: [UInt8]) -> [UInt8] {
         let sorted = entries.sorted { $0.tag < $1.tag }
         let directorySize = 2 + sorted.count * 12 + 4
@@ -235,7 +235,7 @@ struct HandBuiltTIFF {
             append16(entry.tag)
             append16(entry.type.rawValue)
             append32(UInt32(entry.count))
-            if entry.tag == 273 {
+            if entry.tag == 273 || entry.tag == 324 {
                 append32(pixelOffset)
             } else if entry.payload.count > 4 {
                 append32(UInt32(extraOffsets[index]))
