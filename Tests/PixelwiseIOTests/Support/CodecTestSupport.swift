@@ -100,7 +100,8 @@ func bytes(of path: String) -> [UInt8] {
 
 /// Writes bytes to a file (not atomically: tests build deliberately broken files).
 func writeBytes(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    let written = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    precondition(written, "cannot write \(path)")
 }
 
 /// A copy of `source` cut to its first half.
