@@ -82,6 +82,28 @@ struct JPEGTests {
         #expect(decoded[0] == decoded[1])
     }
 
+    @Test("a CMYK JPEG is refused with a clear message", arguments: [TJSAMP_444, TJSAMP_420])
+    func cmykRefused(subsampling: TJSAMP) throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("cmyk.jpg")
+        let width = 24, height = 16
+        let samples = [UInt8](repeating: 90, count: width * height * 4)
+        let handle = try #require(tjInitCompress())
+        defer { tjDestroy(handle) }
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var size: UInt = 0
+        #expect(tjCompress2(handle, samples, Int32(width), 0, Int32(height), TJPF_CMYK.rawValue, &output, &size,
+                            Int32(subsampling.rawValue), 90, 0) == 0)
+        writeBytes(Array(UnsafeBufferPointer(start: output, count: Int(size))), to: path)
+        tjFree(output)
+        for attempt in [{ _ = try ImageFile.read(path) }, { _ = try ImageFile.info(path) }] {
+            let error = imageFileError(attempt)
+            #expect(isUnsupported(error), "got \(String(describing: error))")
+            #expect(error?.description.contains("CMYK") == true)
+            expectOneLine(error, naming: path)
+        }
+    }
+
     @Test("a region view is encoded from its own rows")
     func regionWrite() throws {
         let folder = TemporaryFolder()
