@@ -144,9 +144,9 @@ public enum JPEG {
             let status = tjDecompressHeader3(handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                              UInt(file.bytes.count), &width, &height, &subsampling, &colorSpace)
             if status != 0 { throw readError() }
-            guard width > 0, height > 0 else {
-                throw ImageFileError.corrupt(path: path, format: .jpeg, detail: "declares a size of \(width)×\(height)")
-            }
+            // libjpeg pads a stream that ends before its frame header with an end marker and reports no
+            // frame at all (0×0): the file stops before the image starts.
+            guard width > 0, height > 0 else { throw ImageFileError.truncated(path: path, format: .jpeg) }
             switch TJCS(UInt32(colorSpace)) {
             case TJCS_GRAY: return Header(width: Int(width), height: Int(height), channels: 1)
             case TJCS_YCbCr, TJCS_RGB: return Header(width: Int(width), height: Int(height), channels: 3)
