@@ -288,6 +288,44 @@ struct TIFFTests {
         expectOneLine(error, naming: path)
     }
 
+    @Test("concurrent reads of good and broken files each get their own pixels or their own message")
+    func concurrentErrors() throws {
+        let folder = TemporaryFolder()
+        var paths = [String]()
+        for index in 0..<3 {
+            let path = folder.file("good\(index).tif")
+            try ImageFile.write(randomAnyImage(.uint16, width: 30 + index, height: 20, channels: 3, seed: UInt64(index)), to: path)
+            paths.append(path)
+        }
+        let damaged = folder.file("zlib.tif")
+        var data = bytes(of: paths[0])
+        for index in 8..<24 { data[index] ^= 0xA5 }
+        writeBytes(data, to: damaged)
+        let badDirectory = folder.file("directory.tif")
+        data = bytes(of: paths[1])
+        data.replaceSubrange(4..<8, with: [1, 0, 0, 0])
+        writeBytes(data, to: badDirectory)
+        let cut = folder.file("cut.tif")
+        writeFirstHalf(of: paths[2], to: cut)
+        paths += [damaged, badDirectory, cut]
+
+        @Sendable func outcome(_ path: String) -> String {
+            do { return "image \(try ImageFile.read(path).width)" } catch { return "\(error)" }
+        }
+        let files = paths
+        let alone = files.map(outcome)
+        #expect(Set(alone).count == paths.count, "every file has its own outcome: \(alone)")
+        let runs = paths.count * 6
+        let results = UnsafeMutableBufferPointer<String>.allocate(capacity: runs)
+        results.initialize(repeating: "")
+        defer { results.deallocate() }
+        let shared = SendablePointer(results.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: runs) { index in
+            shared.pointer![index] = outcome(files[index % files.count])
+        }
+        for index in 0..<runs { #expect(results[index] == alone[index % paths.count]) }
+    }
+
     @Test("a region view is written as its own pixels")
     func regionWrite() throws {
         let folder = TemporaryFolder()
