@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import Pixelwise
+import PixelwiseIO
+
+/// `pixelwise hotpixels fix`: repairs listed pixels in existing images.
+struct HotPixelsFixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fix",
+        abstract: "Repair listed hot, stuck or dead pixels in images.",
+        discussion: """
+        Each listed pixel becomes the weighted mean of its 8 neighbours (weight 1 beside, 1/√2 diagonally), \
+        skipping neighbours outside the image or listed themselves. Every colour channel of a listed pixel is \
+        repaired (demosaicing and JPEG smear a defect into all of them); alpha never is. With --cfa the images \
+        are 1-channel Bayer mosaics and neighbours are the nearest photosites of the same colour. The pixels \
+        come from --pixel X,Y (repeatable) or --map FILE (JSON or CSV from `hotpixels scan`, dcraw's -P format \
+        .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
+        JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
+        Every input is checked before any output is written. See docs/hotpixels-fix.md.
+        """)
+
+    @Argument(help: "The images to repair.")
+    var files: [String] = []
+
+    @Option(name: .customLong("pixel"), help: "A pixel X,Y or X,Y,CHANNEL to repair (repeatable).")
+    var pixels: [String] = []
+
+    @Option(help: "A defect map: .json, .csv, .txt/.dcraw (dcraw -P), .badpixels (RawTherapee).")
+    var map: String?
+
+    @Option(help: "The map's format when its name does not say: json, csv, dcraw, badpixels.")
+    var mapFormat: String?
+
+    @Option(name: .shortAndLong, help: "Output file (one input only).")
+    var output: String?
+
+    @Option(help: "Write each repaired image into this folder under its own name (created if missing).")
+    var outputDir: String?
+
+    @Flag(help: "Overwrite the inputs with the repaired images.")
+    var inPlace = false
+
+    @Option(help: "The images are Bayer mosaics with this pattern: RGGB, BGGR, GRBG or GBRG.")
+    var cfa: String?
+
+    @Flag(help: "Repair only the channel a map entry names (default: all colour channels of a listed pixel).")
+    var listedChannelOnly = false
+
+    @Option(help: "JPEG quality of re-encoded JPEG outputs, 1–100.")
+    var quality: Int = 95
+
+    @OptionGroup var reading: ImageReadingOptions
+
+    func run() throws {
+        guard !files.isEmpty else { throw UsageError("hotpixels fix: no input files") }
+        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
+        let layout = try parseLayout()
+        let (sites, source) = try listedSites()
+        let outputs = try outputPaths()
+
+        // Check every input against the list before writing anything: one bad file must not leave the
+        // others half done.
+        for file in files {
+            try checkSites(sites, source: source, against: try ImageFile.info(file), file: file, layout: layout)
+        }
+        if sites.isEmpty {
+            Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")
+        }
+
+        let selection: DefectCorrection.ChannelSelection = listedChannelOnly ? .listedChannelOnly : .allColourChannels
+        let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
+        defer { progress.finish() }
+        for (file, target) in zip(files, outputs) {
+            let image = try ImageFile.read(file, options: reading.readOptions)
+            let repair = FixJob(sites: sites, layout: layout, selection: selection)
+            let (repaired, outcome): (AnyImage, DefectCorrection.Outcome)
+            do {
+                (repaired, outcome) = try image.apply(repair)
+            } catch {
+                throw UsageError("\(source): \(error) in \(file)")
+            }
+            for site in outcome.unrepaired {
+                Standard.error("pixelwise: warning: \(file): pixel (\(site.x), \(site.y)) left as it was: "
+                               + "all its neighbours are listed or outside the image")
+            }
+            if inPlace, sites.isEmpty { progress.advance(); continue }
+            try ImageFile.write(repaired, to: target, options: ImageWriteOptions(jpegQuality: quality))
+            progress.advance()
+        }
+    }
+
+    /// `--cfa` parsed.
+    func parseLayout() throws -> DefectCorrection.Layout {
+        guard let cfa else { return .pixels }
+        guard let pattern = DefectCorrection.CFAPattern(name: cfa) else {
+            throw UsageError("--cfa \(cfa): expected RGGB, BGGR, GRBG or GBRG")
+        }
+        return .mosaic(pattern)
+    }
+
+    /// The pixels to repair and where they came from (for messages).
+    func listedSites() throws -> ([DefectCorrection.Site], String) {
+        switch (map, pixels.isEmpty) {
+        case (nil, true): throw UsageError("hotpixels fix: give the pixels with --pixel X,Y or --map FILE")
+        case (_?, false): throw UsageError("hotpixels fix: give either --pixel or --map, not both")
+        case (let map?, true):
+            var format: DefectMapFormat?
+            if let mapFormat {
+                guard let parsed = DefectMapFormat(name: mapFormat) else {
+                    throw UsageError("--map-format \(mapFormat): expected json, csv, dcraw or badpixels")
+                }
+                format = parsed
+            }
+            return (try DefectMapFile.read(map, format: format).map(DefectCorrection.Site.init), map)
+        case (nil, false):
+            if mapFormat != nil { throw UsageError("--map-format: only with --map") }
+            let sites = try pixels.map { text -> DefectCorrection.Site in
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+                    .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0 != nil }) else {
+                    throw UsageError("--pixel \(text): expected X,Y or X,Y,CHANNEL (whole numbers)")
+                }
+                guard parts[0]! >= 0, parts[1]! >= 0, (parts.count == 2 || parts[2]! >= 0) else {
+                    throw UsageError("--pixel \(text): coordinates and channel must not be negative")
+                }
+                return DefectCorrection.Site(x: parts[0]!, y: parts[1]!, channel: parts.count == 3 ? parts[2]! : nil)
+            }
+            return (sites, "--pixel")
+        }
+    }
+
+    /// One output path per input, checked: known format, no input overwritten unless --in-place.
+    func outputPaths() throws -> [String] {
+        let chosen = [output != nil, outputDir != nil, inPlace].filter { $0 }.count
+        guard chosen == 1 else {
+            throw UsageError("hotpixels fix: give exactly one of -o FILE, --output-dir DIR or --in-place")
+        }
+        if inPlace {
+            for file in files where ImageFormat(pathExtensionOf: file) == nil {
+                throw UsageError("--in-place: cannot write \(file) back in its format (we write .png, .jpg, .tif, .npy, .pgm, .ppm); use -o with one of those")
+            }
+            return files
+        }
+        if let output {
+            guard files.count == 1 else {
+                throw UsageError("-o \(output): one output for \(files.count) inputs; use --output-dir DIR or --in-place")
+            }
+            try OutputPath.check(output, inputs: files)
+            return [output]
+        }
+        let folder = outputDir!
+        if !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw UsageError("--output-dir \(folder): cannot create the folder")
+            }
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw UsageError("--output-dir \(folder): not a folder")
+        }
+        var seen = [String: String]()
+        return try files.map { file in
+            let name = (file as NSString).lastPathComponent
+            let target = (folder as NSString).appendingPathComponent(name)
+            guard ImageFormat(pathExtensionOf: name) != nil else {
+                throw UsageError("--output-dir: cannot write \(file) in its format (we write .png, .jpg, .tif, .npy, .pgm, .ppm); use -o with one of those")
+            }
+            if let other = seen[name] {
+                throw UsageError("--output-dir \(folder): \(other) and \(file) would both be written to \(target)")
+            }
+            seen[name] = file
+            if files.contains(where: { OutputPath.sameFile($0, target) }) {
+                throw UsageError("--output-dir \(folder): \(target) is an input; refusing to overwrite it (use --in-place to mean it)")
+            }
+            return target
+        }
+    }
+
+    /// The same checks the kernel makes, from the header alone, naming the file.
+    func checkSites(_ sites: [DefectCorrection.Site], source: String, against info: ImageInfo, file: String,
+                    layout: DefectCorrection.Layout) throws {
+        if case .mosaic = layout, info.channels != 1 {
+            throw UsageError("--cfa \(cfa ?? ""): \(file) has \(info.channels) channels; a CFA mosaic has one")
+        }
+        for site in sites {
+            guard site.x < info.width, site.y < info.height else {
+                throw UsageError("\(source): pixel (\(site.x), \(site.y)) is outside the \(info.width)×\(info.height) image \(file)")
+            }
+            if listedChannelOnly, layout == .pixels, let channel = site.channel {
+                let colourChannels = (info.channels == 2 || info.channels == 4) ? info.channels - 1 : info.channels
+                guard channel < colourChannels else {
+                    throw UsageError("\(source): pixel (\(site.x), \(site.y)) channel \(channel): \(file) has colour channels 0...\(colourChannels - 1)")
+                }
+            }
+        }
+    }
+}
+
+/// Runs the correction on whichever sample type the file holds.
+private struct FixJob: ImageOperation {
+    typealias Failure = DefectCorrectionError
+    let sites: [DefectCorrection.Site]
+    let layout: DefectCorrection.Layout
+    let selection: DefectCorrection.ChannelSelection
+
+    func callAsFunction<S: PixelSample>(_ image: Image<S>) throws(DefectCorrectionError) -> (AnyImage, DefectCorrection.Outcome) {
+        var copy = image
+        let outcome = try DefectCorrection.apply(to: &copy, sites: sites, layout: layout, channels: selection)
+        return (AnyImage(copy), outcome)
+    }
+}
