@@ -67,6 +67,14 @@ struct HotPixelsFixCommand: ParsableCommand {
             Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")
         }
 
+        if let outputDir, !FileManager.default.fileExists(atPath: outputDir) {
+            do {
+                try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            } catch {
+                throw UsageError("--output-dir \(outputDir): cannot create the folder")
+            }
+        }
+
         let selection: DefectCorrection.ChannelSelection = listedChannelOnly ? .listedChannelOnly : .allColourChannels
         let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
         defer { progress.finish() }
@@ -149,15 +157,8 @@ struct HotPixelsFixCommand: ParsableCommand {
             return [output]
         }
         let folder = outputDir!
-        if !FileManager.default.fileExists(atPath: folder) {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw UsageError("--output-dir \(folder): cannot create the folder")
-            }
-        }
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
             throw UsageError("--output-dir \(folder): not a folder")
         }
         var seen = [String: String]()
