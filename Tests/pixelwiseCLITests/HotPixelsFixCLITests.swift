@@ -104,6 +104,35 @@ struct HotPixelsFixCLITests {
         #expect(try ImageFile.read(folder.path("mosaic-fixed.npy")).typed(as: UInt16.self) == flat)
     }
 
+    @Test func manyFilesInParallelAndATruncatedOneLeavesNoPartialOutput() throws {
+        var inputs = [String]()
+        var images = [Image<UInt8>]()
+        for i in 0..<12 {
+            let image = Image<UInt8>(width: 9, height: 7, channels: 3, samples: (0..<189).map { UInt8(($0 * (i + 3)) % 251) })
+            let path = folder.path("frame\(i).npy")
+            try ImageFile.write(.uint8(image), to: path)
+            inputs.append(path)
+            images.append(image)
+        }
+        let dir = folder.path("batch")
+        var result = try CLI.run(["hotpixels", "fix"] + inputs + ["--pixel", "4,3", "--pixel", "8,6", "--output-dir", dir])
+        #expect(result.status == 0, "\(result.stderr)")
+        for (i, image) in images.enumerated() {
+            #expect(try read(folder.path("batch/frame\(i).npy")) == repaired(image, [.init(x: 4, y: 3), .init(x: 8, y: 6)]))
+        }
+        // A file cut short: the error names it and, as NPY's header check already sees the missing bytes,
+        // nothing at all is written. (A codec that only finds out while decoding fails that file alone: the
+        // others are written whole, each through a temporary file and a rename.)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: inputs[5]))
+        try bytes.prefix(bytes.count - 20).write(to: URL(fileURLWithPath: inputs[5]))
+        let dir2 = folder.path("batch2")
+        result = try CLI.run(["hotpixels", "fix"] + inputs + ["--pixel", "4,3", "--output-dir", dir2])
+        #expect(result.status != 0)
+        #expect(result.errorLines.count == 1 && result.stderr.contains("frame5.npy"), "\(result.stderr)")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: dir2)) ?? []
+        #expect(written.isEmpty || written.sorted() == (0..<12).filter { $0 != 5 }.map { "frame\($0).npy" }.sorted())
+    }
+
     // MARK: Bad input: one line, non-zero exit, nothing written
 
     func expectFailure(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -76,24 +76,54 @@ struct HotPixelsFixCommand: ParsableCommand {
         }
 
         let selection: DefectCorrection.ChannelSelection = listedChannelOnly ? .listedChannelOnly : .allColourChannels
+        // Files are independent: several at once on all cores (each worker holds one decoded image).
+        // Every output is written atomically, so a failure in one file leaves no partial output anywhere;
+        // the first error (in input order) is reported after the others have finished.
         let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
-        defer { progress.finish() }
-        for (file, target) in zip(files, outputs) {
-            let image = try ImageFile.read(file, options: reading.readOptions)
-            let repair = FixJob(sites: sites, layout: layout, selection: selection)
-            let (repaired, outcome): (AnyImage, DefectCorrection.Outcome)
-            do {
-                (repaired, outcome) = try image.apply(repair)
-            } catch {
-                throw UsageError("\(source): \(error) in \(file)")
+        let job = FixJob(sites: sites, layout: layout, selection: selection)
+        let readOptions = reading.readOptions
+        let writeOptions = ImageWriteOptions(jpegQuality: quality)
+        let skipWriting = inPlace && sites.isEmpty
+        let files = self.files
+        let results = Parallel.mapChunks(count: files.count) { range -> [FileResult] in
+            range.map { index in
+                let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
+                                      readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting)
+                progress.advance()
+                return result
             }
-            for site in outcome.unrepaired {
+        }.flatMap { $0 }
+        progress.finish()
+        for (file, result) in zip(files, results) {
+            for site in result.unrepaired {
                 Standard.error("pixelwise: warning: \(file): pixel (\(site.x), \(site.y)) left as it was: "
                                + "all its neighbours are listed or outside the image")
             }
-            if inPlace, sites.isEmpty { progress.advance(); continue }
-            try ImageFile.write(repaired, to: target, options: ImageWriteOptions(jpegQuality: quality))
-            progress.advance()
+        }
+        if let failure = results.lazy.compactMap(\.failure).first { throw UsageError(failure.message) }
+    }
+
+    /// What happened to one file.
+    struct FileResult: Sendable {
+        var unrepaired: [DefectCorrection.Site] = []
+        var failure: UsageErrorBox?
+    }
+
+    /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
+    static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
+                    writeOptions: ImageWriteOptions, write: Bool) -> FileResult {
+        do {
+            let image = try ImageFile.read(file, options: readOptions)
+            let (repaired, outcome): (AnyImage, DefectCorrection.Outcome)
+            do {
+                (repaired, outcome) = try image.apply(job)
+            } catch {
+                return FileResult(failure: UsageErrorBox(message: "\(source): \(error) in \(file)"))
+            }
+            if write { try ImageFile.write(repaired, to: target, options: writeOptions) }
+            return FileResult(unrepaired: outcome.unrepaired)
+        } catch {
+            return FileResult(failure: UsageErrorBox(message: "\(error)"))
         }
     }
 
@@ -199,8 +229,14 @@ struct HotPixelsFixCommand: ParsableCommand {
     }
 }
 
+/// An error met by a worker, carried back as its one-line message.
+struct UsageErrorBox: Error, Sendable, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
 /// Runs the correction on whichever sample type the file holds.
-private struct FixJob: ImageOperation {
+struct FixJob: ImageOperation {
     typealias Failure = DefectCorrectionError
     let sites: [DefectCorrection.Site]
     let layout: DefectCorrection.Layout
