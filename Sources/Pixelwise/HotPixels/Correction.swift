@@ -33,13 +33,10 @@ public enum DefectCorrection {
 
         /// The filter colour at a photosite: 0 red, 1 green, 2 blue.
         @inlinable public func colour(x: Int, y: Int) -> Int {
-            let index = (y & 1) &* 2 &+ (x & 1)
-            switch self {
-            case .rggb: return [0, 1, 1, 2][index]
-            case .bggr: return [2, 1, 1, 0][index]
-            case .grbg: return [1, 0, 2, 1][index]
-            case .gbrg: return [1, 2, 0, 1][index]
-            }
+            // Green where x + y has the pattern's parity; red and blue alternate by row on the other sites.
+            if ((x &+ y) & 1 == 0) == greenOnEvenSum { return 1 }
+            let redOnEvenRow = self == .rggb || self == .grbg
+            return ((y & 1 == 0) == redOnEvenRow) ? 0 : 2
         }
 
         /// Whether green photosites are those where `x + y` is even (GRBG, GBRG) rather than odd.
