@@ -133,6 +133,32 @@ struct HotPixelsFixCLITests {
         #expect(written.isEmpty || written.sorted() == (0..<12).filter { $0 != 5 }.map { "frame\($0).npy" }.sorted())
     }
 
+    @Test func palettePNGIsWrittenBackAsRGBAndJPEGAtTheGivenQuality() throws {
+        // A 6×5 palette PNG (red, green, blue, near-white), the near-white entry at (2, 2) only.
+        let palette = folder.path("palette.png")
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAYAAAAFAgMAAAAbNnV1AAAADFBMVEX/AAAA/wAAAP/6+vrw1qLXAAAAF0lEQVR4nGOU8GDxlGfoE2CU8GDxlAcAENoCOVff1yYAAAAASUVORK5CYII="
+        try Data(base64Encoded: png)!.write(to: URL(fileURLWithPath: palette))
+        let original = try #require(try read(palette))
+        #expect(original.channels == 3 && original.pixel(x: 2, y: 2) == [250, 250, 250])
+        let out = folder.path("palette-fixed.png")
+        var result = try CLI.run("hotpixels", "fix", palette, "--pixel", "2,2", "-o", out)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try ImageFile.info(out).channels == 3)
+        #expect(try read(out) == repaired(original, [.init(x: 2, y: 2)]))
+
+        // JPEG outputs are re-encoded at --quality: a lower quality makes a smaller file.
+        let photo = Image<UInt8>(width: 64, height: 48, channels: 3, samples: (0..<(64 * 48 * 3)).map { UInt8(($0 * 7919) % 256) })
+        let jpeg = folder.path("photo.jpg")
+        try ImageFile.write(.uint8(photo), to: jpeg)
+        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "--quality", "40", "-o", folder.path("q40.jpg"))
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "-o", folder.path("q95.jpg"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let size40 = try FileManager.default.attributesOfItem(atPath: folder.path("q40.jpg"))[.size] as? Int ?? 0
+        let size95 = try FileManager.default.attributesOfItem(atPath: folder.path("q95.jpg"))[.size] as? Int ?? 0
+        #expect(size40 > 0 && size40 < size95)
+    }
+
     // MARK: Bad input: one line, non-zero exit, nothing written
 
     func expectFailure(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
