@@ -12,7 +12,9 @@ struct HotPixelsFixCommand: ParsableCommand {
         Each listed pixel becomes the weighted mean of its 8 neighbours (weight 1 beside, 1/√2 diagonally), \
         skipping neighbours outside the image or listed themselves. Every colour channel of a listed pixel is \
         repaired (demosaicing and JPEG smear a defect into all of them); alpha never is. With --cfa the images \
-        are 1-channel Bayer mosaics and neighbours are the nearest photosites of the same colour. The pixels \
+        are 1-channel Bayer mosaics and neighbours are the nearest photosites of the same colour; camera RAW files \
+        are always repaired that way, with their own pattern unless --cfa says otherwise (write them with -o to \
+        .tif, .png or .npy: RAW is read only). The pixels \
         come from --pixel X,Y (repeatable) or --map FILE (JSON or CSV from `hotpixels scan`, dcraw's -P format \
         .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
         JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
@@ -60,8 +62,11 @@ struct HotPixelsFixCommand: ParsableCommand {
 
         // Check every input against the list before writing anything: one bad file must not leave the
         // others half done.
+        var rawInputs = Set<String>()
         for file in files {
-            try checkSites(sites, source: source, against: try ImageFile.info(file), file: file, layout: layout)
+            let info = try ImageFile.info(file)
+            try checkSites(sites, source: source, against: info, file: file, layout: layout)
+            if info.format == .raw { rawInputs.insert(file) }
         }
         if sites.isEmpty {
             Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")
@@ -85,10 +90,12 @@ struct HotPixelsFixCommand: ParsableCommand {
         let writeOptions = ImageWriteOptions(jpegQuality: quality)
         let skipWriting = inPlace && sites.isEmpty
         let files = self.files
+        let cameraRawInputs = rawInputs
         let results = Parallel.mapChunks(count: files.count) { range -> [FileResult] in
             range.map { index in
                 let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
-                                      readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting)
+                                      readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting,
+                                      cameraRaw: cameraRawInputs.contains(files[index]))
                 progress.advance()
                 return result
             }
@@ -111,9 +118,21 @@ struct HotPixelsFixCommand: ParsableCommand {
 
     /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
     static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
-                    writeOptions: ImageWriteOptions, write: Bool) -> FileResult {
+                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool) -> FileResult {
         do {
-            var image = try ImageFile.read(file, options: readOptions)
+            var job = job
+            var image: AnyImage
+            if cameraRaw, job.layout == .pixels {
+                // A camera RAW is a mosaic whose pattern the file knows: repair with same-colour neighbours.
+                let mosaic = try CameraRaw.readMosaic(file, options: readOptions)
+                guard let pattern = DefectCorrection.CFAPattern(name: mosaic.cfa) else {
+                    return FileResult(failure: UsageErrorBox(message: "\(file): unsupported colour filter pattern \(mosaic.cfa)"))
+                }
+                job.layout = .mosaic(pattern)
+                image = .uint16(mosaic.image)
+            } else {
+                image = try ImageFile.read(file, options: readOptions)
+            }
             let outcome: DefectCorrection.Outcome
             do {
                 outcome = try job.repair(&image)
@@ -238,7 +257,7 @@ struct UsageErrorBox: Error, Sendable, CustomStringConvertible {
 /// Runs the correction on whichever sample type the file holds.
 struct FixJob: Sendable {
     let sites: [DefectCorrection.Site]
-    let layout: DefectCorrection.Layout
+    var layout: DefectCorrection.Layout
     let selection: DefectCorrection.ChannelSelection
 
     /// Repairs the decoded image in place: the typed image is taken out of the enum first, so that its
