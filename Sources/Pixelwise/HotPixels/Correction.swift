@@ -1,0 +1,239 @@
+/// Repairing listed defective pixels: each becomes the weighted mean of its usable neighbours.
+///
+/// The neighbours of a pixel are its 8 nearest sites of the same colour, each weighted by
+/// nearest distance ÷ its distance, so that the nearest weigh 1:
+///
+/// - an ordinary image (``Layout/pixels``): the 8 surrounding pixels, weight 1 beside and 1/√2 diagonally,
+///   in the same channel;
+/// - a Bayer mosaic (``Layout/mosaic(_:)``, a 1-channel image of photosites): for a red or blue photosite
+///   the same-colour sites 2 apart beside (weight 1) and diagonally (2, 2) apart (weight 1/√2); for a green
+///   photosite the 4 diagonal greens at distance √2 (weight 1) and the 4 greens 2 apart beside
+///   (distance 2, weight 1/√2).
+///
+/// A neighbour is skipped when it lies outside the image (weights renormalise over the rest, like
+/// ``Border/clip``) or when it is itself being repaired, so that pairs and clusters of defects are filled
+/// from good samples only and the result does not depend on the order of the list. A sample with no
+/// usable neighbour is left as it was and reported in ``DefectCorrection/Outcome/unrepaired``.
+/// Integer samples are rounded to nearest (ties away from zero); floats keep the exact mean.
+///
+/// Channels: in an image with alpha (2 or 4 channels) the last channel is never touched. By default
+/// (``ChannelSelection/allColourChannels``) every colour channel of a listed pixel is repaired, because
+/// demosaicing and JPEG's chroma subsampling spread a one-photosite defect into all channels of the pixel
+/// and its neighbours; ``ChannelSelection/listedChannelOnly`` repairs only the channel a site names
+/// (sites with no channel still get all colour channels).
+public enum DefectCorrection {
+    /// A Bayer colour filter layout, named by its top-left 2×2 tile read row by row.
+    public enum CFAPattern: String, Sendable, CaseIterable, Equatable {
+        case rggb = "RGGB", bggr = "BGGR", grbg = "GRBG", gbrg = "GBRG"
+
+        /// Parses a pattern name, case-insensitively.
+        public init?(name: String) {
+            self.init(rawValue: name.uppercased())
+        }
+
+        /// The filter colour at a photosite: 0 red, 1 green, 2 blue.
+        @inlinable public func colour(x: Int, y: Int) -> Int {
+            // Green where x + y has the pattern's parity; red and blue alternate by row on the other sites.
+            if ((x &+ y) & 1 == 0) == greenOnEvenSum { return 1 }
+            let redOnEvenRow = self == .rggb || self == .grbg
+            return ((y & 1 == 0) == redOnEvenRow) ? 0 : 2
+        }
+
+        /// Whether green photosites are those where `x + y` is even (GRBG, GBRG) rather than odd.
+        @inlinable public var greenOnEvenSum: Bool { self == .grbg || self == .gbrg }
+    }
+
+    /// How samples are laid out, which decides the neighbours.
+    public enum Layout: Sendable, Equatable {
+        /// An ordinary image: neighbours are the 8 surrounding pixels, in the same channel.
+        case pixels
+        /// A 1-channel Bayer mosaic: neighbours are the nearest photosites of the same colour.
+        case mosaic(CFAPattern)
+    }
+
+    /// Which channels of a listed pixel are repaired.
+    public enum ChannelSelection: Sendable, Equatable {
+        /// Every colour channel (all but alpha), whatever channel the site names.
+        case allColourChannels
+        /// Only the channel a site names; all colour channels for a site that names none.
+        case listedChannelOnly
+    }
+
+    /// A pixel (or photosite) to repair.
+    public struct Site: Hashable, Sendable, Comparable {
+        public var x: Int
+        public var y: Int
+        /// The channel, when the map gives one.
+        public var channel: Int?
+
+        public init(x: Int, y: Int, channel: Int? = nil) {
+            self.x = x
+            self.y = y
+            self.channel = channel
+        }
+
+        /// The site of a detected defect.
+        public init(_ candidate: DefectCandidate) {
+            self.init(x: candidate.x, y: candidate.y, channel: candidate.channel)
+        }
+
+        /// Row-major order, then channel (nil first).
+        public static func < (a: Site, b: Site) -> Bool {
+            (a.y, a.x, a.channel ?? -1) < (b.y, b.x, b.channel ?? -1)
+        }
+    }
+
+    /// What a correction did.
+    public struct Outcome: Sendable, Equatable {
+        /// Samples given a new value.
+        public var repairedSamples: Int
+        /// Pixels (each once, row-major) with at least one listed sample that had no usable neighbour and
+        /// was left as it was.
+        public var unrepaired: [Site]
+
+        public init(repairedSamples: Int, unrepaired: [Site]) {
+            self.repairedSamples = repairedSamples
+            self.unrepaired = unrepaired
+        }
+    }
+
+    /// Repairs `sites` in `image`. Throws before changing anything when a site lies outside the image,
+    /// names a channel the selection cannot repair, or `layout` is a mosaic and the image is not 1-channel.
+    /// Duplicate sites are repaired once.
+    @inlinable @discardableResult
+    public static func apply<Sample: PixelSample>(
+        to image: inout Image<Sample>, sites: [Site], layout: Layout = .pixels,
+        channels selection: ChannelSelection = .allColourChannels
+    ) throws(DefectCorrectionError) -> Outcome {
+        let width = image.width, height = image.height, channels = image.channels
+        if case .mosaic = layout, channels != 1 {
+            throw .mosaicNeedsOneChannel(channels: channels)
+        }
+        let colourChannels = (channels == 2 || channels == 4) ? channels - 1 : channels
+        // The samples to repair, as (pixel index × channels + channel); validated before any write.
+        var listed = Set<Int>()
+        listed.reserveCapacity(sites.count * colourChannels)
+        for site in sites {
+            guard site.x >= 0, site.x < width, site.y >= 0, site.y < height else {
+                throw .outsideImage(x: site.x, y: site.y, width: width, height: height)
+            }
+            let pixel = (site.y * width + site.x) * channels
+            if selection == .listedChannelOnly, layout == .pixels, let channel = site.channel {
+                guard channel >= 0, channel < colourChannels else {
+                    throw .channelNotRepairable(x: site.x, y: site.y, channel: channel, channels: channels)
+                }
+                listed.insert(pixel + channel)
+            } else {
+                for channel in 0..<colourChannels { listed.insert(pixel + channel) }
+            }
+        }
+        let order = listed.sorted()
+        var repaired = 0
+        var unrepairedPixels = [Int]()
+        image.withUnsafeMutableBuffer { buffer in
+            for key in order {
+                let channel = key % channels
+                let pixel = key / channels
+                let x = pixel % width, y = pixel / width
+                let offsets = neighbourOffsets(layout: layout, x: x, y: y)
+                var sum = 0.0, weightSum = 0.0
+                for offset in offsets {
+                    let nx = x &+ offset.dx, ny = y &+ offset.dy
+                    guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
+                    guard !listed.contains((ny &* width &+ nx) &* channels &+ channel) else { continue }
+                    sum += offset.weight * buffer[nx, ny, channel].doubleValue
+                    weightSum += offset.weight
+                }
+                if weightSum > 0 {
+                    // Listed samples are never read as neighbours, so writing in place is order-free.
+                    buffer[x, y, channel] = Sample(roundingClamping: sum / weightSum)
+                    repaired += 1
+                } else if unrepairedPixels.last != pixel {
+                    unrepairedPixels.append(pixel)
+                }
+            }
+        }
+        return Outcome(repairedSamples: repaired,
+                       unrepaired: unrepairedPixels.map { Site(x: $0 % width, y: $0 / width) })
+    }
+
+    /// Repairs the pixels of a defect map (see ``apply(to:sites:layout:channels:)``).
+    @inlinable @discardableResult
+    public static func apply<Sample: PixelSample>(
+        to image: inout Image<Sample>, defects: [DefectCandidate], layout: Layout = .pixels,
+        channels selection: ChannelSelection = .allColourChannels
+    ) throws(DefectCorrectionError) -> Outcome {
+        try apply(to: &image, sites: defects.map(Site.init), layout: layout, channels: selection)
+    }
+
+    /// One neighbour: where it is and what it weighs.
+    public struct NeighbourOffset: Sendable, Equatable {
+        public var dx: Int
+        public var dy: Int
+        public var weight: Double
+
+        public init(dx: Int, dy: Int, weight: Double) {
+            self.dx = dx
+            self.dy = dy
+            self.weight = weight
+        }
+    }
+
+    @usableFromInline static let diagonalWeight = 1.0 / 2.0.squareRoot()
+
+    @usableFromInline static let pixelNeighbours: [NeighbourOffset] = [
+        .init(dx: -1, dy: -1, weight: diagonalWeight), .init(dx: 0, dy: -1, weight: 1), .init(dx: 1, dy: -1, weight: diagonalWeight),
+        .init(dx: -1, dy: 0, weight: 1), .init(dx: 1, dy: 0, weight: 1),
+        .init(dx: -1, dy: 1, weight: diagonalWeight), .init(dx: 0, dy: 1, weight: 1), .init(dx: 1, dy: 1, weight: diagonalWeight),
+    ]
+
+    /// Red and blue photosites: same colour 2 apart beside (distance 2) and diagonally (distance 2√2).
+    @usableFromInline static let redBlueNeighbours: [NeighbourOffset] = [
+        .init(dx: -2, dy: -2, weight: diagonalWeight), .init(dx: 0, dy: -2, weight: 1), .init(dx: 2, dy: -2, weight: diagonalWeight),
+        .init(dx: -2, dy: 0, weight: 1), .init(dx: 2, dy: 0, weight: 1),
+        .init(dx: -2, dy: 2, weight: diagonalWeight), .init(dx: 0, dy: 2, weight: 1), .init(dx: 2, dy: 2, weight: diagonalWeight),
+    ]
+
+    /// Green photosites: the diagonal greens (distance √2) and the greens 2 apart beside (distance 2).
+    @usableFromInline static let greenNeighbours: [NeighbourOffset] = [
+        .init(dx: 0, dy: -2, weight: diagonalWeight),
+        .init(dx: -1, dy: -1, weight: 1), .init(dx: 1, dy: -1, weight: 1),
+        .init(dx: -2, dy: 0, weight: diagonalWeight), .init(dx: 2, dy: 0, weight: diagonalWeight),
+        .init(dx: -1, dy: 1, weight: 1), .init(dx: 1, dy: 1, weight: 1),
+        .init(dx: 0, dy: 2, weight: diagonalWeight),
+    ]
+
+    /// The neighbours used to repair the sample at (`x`, `y`).
+    @inlinable public static func neighbourOffsets(layout: Layout, x: Int, y: Int) -> [NeighbourOffset] {
+        switch layout {
+        case .pixels:
+            return pixelNeighbours
+        case .mosaic(let pattern):
+            let isGreen = ((x &+ y) & 1 == 0) == pattern.greenOnEvenSum
+            return isGreen ? greenNeighbours : redBlueNeighbours
+        }
+    }
+}
+
+/// Why a correction cannot be made. Messages are one line; the CLI adds the file name.
+public enum DefectCorrectionError: Error, Equatable, CustomStringConvertible {
+    /// A listed pixel lies outside the image.
+    case outsideImage(x: Int, y: Int, width: Int, height: Int)
+    /// A listed channel does not exist or is alpha.
+    case channelNotRepairable(x: Int, y: Int, channel: Int, channels: Int)
+    /// Mosaic correction was asked of a multi-channel image.
+    case mosaicNeedsOneChannel(channels: Int)
+
+    public var description: String {
+        switch self {
+        case let .outsideImage(x, y, width, height):
+            "pixel (\(x), \(y)) is outside the \(width)×\(height) image"
+        case let .channelNotRepairable(x, y, channel, channels):
+            channels == 2 || channels == 4
+                ? "pixel (\(x), \(y)) channel \(channel): the image's colour channels are 0...\(channels - 2) (channel \(channels - 1) is alpha and is never repaired)"
+                : "pixel (\(x), \(y)) channel \(channel): the image has \(channels) channel\(channels == 1 ? "" : "s")"
+        case let .mosaicNeedsOneChannel(channels):
+            "a CFA mosaic must be a 1-channel image (this one has \(channels) channels)"
+        }
+    }
+}
