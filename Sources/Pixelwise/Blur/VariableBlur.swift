@@ -44,6 +44,14 @@ public enum VariableBlur {
 
     // MARK: Box mean
 
+    /// ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` with output in the input's sample type.
+    public static func boxMean<S: PixelSample, Field: RadiusField>(
+        _ image: Image<S>, radii: Field, imageName: String = "image",
+        memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(BlurError) -> Image<S> {
+        try boxMean(image, radii: radii, as: S.self, imageName: imageName, memoryBudget: memoryBudget, progress: progress)
+    }
+
     /// The exact variable box mean: each output pixel is the mean of the input over the in-bounds part of the
     /// (2r+1)×(2r+1) window centred on it, where r is its radius in `radii`.
     ///
@@ -58,7 +66,7 @@ public enum VariableBlur {
     /// - Throws: ``BlurError`` for an empty image, a field of another size, or a negative/NaN/infinite radius;
     ///   nothing is computed then.
     public static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField>(
-        _ image: Image<S>, radii: Field, as output: Out.Type = S.self, imageName: String = "image",
+        _ image: Image<S>, radii: Field, as output: Out.Type, imageName: String = "image",
         memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(BlurError) -> Image<Out> {
         guard !image.isEmpty else { throw .emptyImage(source: imageName) }
