@@ -14,7 +14,7 @@ public protocol RadiusField: Sendable {
 extension RadiusField {
     /// The largest radius of every row, after checking that every radius is finite and ≥ 0.
     /// Runs on every core; throws ``BlurError/invalidRadius(source:x:y:value:)`` for the first bad value found.
-    public func validatedRowMaxima() throws(BlurError) -> [Double] {
+    @inlinable public func validatedRowMaxima() throws(BlurError) -> [Double] {
         let width = self.width
         let partials = Parallel.mapChunks(count: height, minimumChunk: 16) { rows -> (maxima: [Double], bad: (Int, Int, Double)?) in
             let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(width, 1))
@@ -49,7 +49,7 @@ extension RadiusField {
     }
 
     /// The whole field as an image (for `--save-radius-map`), in `Float` or `Double`.
-    public func image<Out: BinaryFloatingPoint & PixelSample>(as type: Out.Type = Double.self) -> Image<Out> {
+    @inlinable public func image<Out: BinaryFloatingPoint & PixelSample>(as type: Out.Type = Double.self) -> Image<Out> {
         var result = Image<Out>(uninitializedWidth: width, height: height, channels: 1)
         let width = self.width
         result.withUnsafeMutableBuffer { target in
@@ -67,7 +67,7 @@ extension RadiusField {
     }
 
     /// Checks that the field covers an image of the given size.
-    public func checkSize(imageWidth: Int, imageHeight: Int) throws(BlurError) {
+    @inlinable public func checkSize(imageWidth: Int, imageHeight: Int) throws(BlurError) {
         guard width == imageWidth, height == imageHeight else {
             throw .sizeMismatch(source: sourceName, width: width, height: height, imageWidth: imageWidth, imageHeight: imageHeight)
         }
@@ -87,7 +87,7 @@ public struct UniformRadius: RadiusField {
         self.radius = radius
     }
 
-    public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
+    @inlinable public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
         radii.update(repeating: radius, count: width)
     }
 }
@@ -106,7 +106,7 @@ public struct RadiusMap<Sample: PixelSample>: RadiusField {
         self.sourceName = sourceName
     }
 
-    public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
+    @inlinable public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
         map.withUnsafeBuffer { buffer in
             let row = buffer.rowPointer(y)
             for x in 0..<buffer.width { radii[x] = row[x].doubleValue }

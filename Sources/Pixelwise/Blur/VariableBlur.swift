@@ -18,6 +18,7 @@ public enum VariableBlur {
     @usableFromInline struct Strip: Sendable {
         @usableFromInline var rows: Range<Int>
         @usableFromInline var inputRows: Range<Int>
+        @inlinable init(rows: Range<Int>, inputRows: Range<Int>) { self.rows = rows; self.inputRows = inputRows }
     }
 
     /// Splits `0..<height` into strips whose input rows (output rows plus `reach(y)` either side, clipped)
@@ -45,7 +46,7 @@ public enum VariableBlur {
     // MARK: Box mean
 
     /// ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` with output in the input's sample type.
-    public static func boxMean<S: PixelSample, Field: RadiusField>(
+    @inlinable public static func boxMean<S: PixelSample, Field: RadiusField>(
         _ image: Image<S>, radii: Field, imageName: String = "image",
         memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(BlurError) -> Image<S> {
@@ -65,7 +66,7 @@ public enum VariableBlur {
     ///   - progress: called with the number of output rows finished, from any thread.
     /// - Throws: ``BlurError`` for an empty image, a field of another size, or a negative/NaN/infinite radius;
     ///   nothing is computed then.
-    public static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+    @inlinable public static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField>(
         _ image: Image<S>, radii: Field, as output: Out.Type, imageName: String = "image",
         memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(BlurError) -> Image<Out> {

@@ -50,7 +50,7 @@ import Darwin
 
     /// σ ≤ 4 uses the exact truncated kernel; above, six boxes whose widths (Kovesi's two-width rule) give a
     /// variance close to σ², and the level's σ is the cascade's actual one.
-    init(nominalSigma sigma: Double) {
+    @usableFromInline init(nominalSigma sigma: Double) {
         if sigma == 0 {
             self.sigma = 0
             kind = .identity
@@ -115,7 +115,7 @@ import Darwin
     }
 
     /// The filter applied to the indicator of `0..<count`: what each position's in-bounds weights add up to.
-    func normaliser(count: Int) -> [Double] {
+    @usableFromInline func normaliser(count: Int) -> [Double] {
         let line = UnsafeMutablePointer<Double>.allocate(capacity: count + 2 * reach)
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * (count + 2 * reach))
         defer { line.deallocate(); scratch.deallocate() }
@@ -136,7 +136,7 @@ extension VariableBlur {
     /// the two levels around its σ: the result has exactly the requested variance and, measured against the
     /// exact per-pixel Gaussian truncated at 4σ, stays within the error documented in docs/blur.md. Work per
     /// pixel grows only with the number of levels between the strip's smallest and largest σ.
-    public static func gaussian<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+    @inlinable public static func gaussian<S: PixelSample, Out: PixelSample, Field: RadiusField>(
         _ image: Image<S>, sigmas: Field, as output: Out.Type, imageName: String = "image",
         memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(BlurError) -> Image<Out> {
@@ -170,7 +170,7 @@ extension VariableBlur {
 
     /// One strip: per pixel the pair of levels around its σ, then per channel and per needed level the
     /// level's rows, weighted into an accumulator.
-    static func gaussianStrip<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+    @inlinable static func gaussianStrip<S: PixelSample, Out: PixelSample, Field: RadiusField>(
         _ source: ImageBuffer<S>, target: MutableImageBuffer<Out>, strip: Strip, sigmas: Field,
         levels: [GaussianLevel], normalisersX: [[Double]], normalisersY: [[Double]]
     ) {
@@ -235,7 +235,7 @@ extension VariableBlur {
     }
 
     /// The level's values on the strip's rows (row-major, `rows.count × width`, caller deallocates).
-    static func levelRowsFor<S: PixelSample>(_ source: ImageBuffer<S>, channel: Int, rows: Range<Int>, level: GaussianLevel,
+    @inlinable static func levelRowsFor<S: PixelSample>(_ source: ImageBuffer<S>, channel: Int, rows: Range<Int>, level: GaussianLevel,
                                              normaliserX: [Double], normaliserY: [Double]) -> UnsafeMutablePointer<Double> {
         let width = source.width, height = source.height, channels = source.channels
         let reach = level.reach
