@@ -35,7 +35,7 @@ def prepare(ctx):
                 _save_blocks(ctx.data / "seed-1024-radius.npy", (1024, 1024), np.uint16,
                              lambda rng, s: rng.integers(1, 257, size=s, dtype=np.uint16), 13))
     # Variable Gaussian on a real photo: σ grows with the distance from the astronaut's face, 0..64.
-    side = 128 if ctx.quick else 256
+    side = 128 if ctx.quick else 160
     photo, photo_png = ctx.data / f"photo-{side}.npy", ctx.data / f"photo-{side}.png"
     sigma8_png, sigma_npy = ctx.data / f"photo-{side}-sigma8.png", ctx.data / f"photo-{side}-sigma.npy"
     if not sigma_npy.exists():

@@ -110,43 +110,58 @@ public enum VariableBlur {
                                                               firstRow: strip.inputRows.lowerBound, endRow: strip.inputRows.upperBound)
                     let first = strip.rows.lowerBound
                     Parallel.forEachChunk(count: strip.rows.count, minimumChunk: 4) { chunk in
-                        let radiusRow = UnsafeMutablePointer<Double>.allocate(capacity: width)
-                        defer { radiusRow.deallocate() }
-                        for y in (first + chunk.lowerBound)..<(first + chunk.upperBound) {
-                            radii.loadRow(y, into: radiusRow)
-                            let out = target.rowPointer(y)
-                            for x in 0..<width {
-                                let r = radiusRow[x]
-                                let n: Int, f: Double
-                                if r >= capRadius { n = cap; f = 0 } else { n = Int(r); f = r - Double(n) }
-                                let y0 = Swift.max(0, y &- n), y1 = Swift.min(height, y &+ n &+ 1)
-                                let x0 = Swift.max(0, x &- n) &* channels, x1 = Swift.min(width, x &+ n &+ 1) &* channels
-                                let top = sums.row(y0), bottom = sums.row(y1)
-                                let area = Double((y1 &- y0) &* (x1 &- x0) / channels)
-                                let pixel = out + x &* channels
-                                if f == 0 {
-                                    for c in 0..<channels {
-                                        let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
-                                                              Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
-                                        pixel[c] = Out(roundingClamping: s.asDouble / area)
-                                    }
-                                } else {
-                                    let m = n &+ 1
-                                    let v0 = Swift.max(0, y &- m), v1 = Swift.min(height, y &+ m &+ 1)
-                                    let u0 = Swift.max(0, x &- m) &* channels, u1 = Swift.min(width, x &+ m &+ 1) &* channels
-                                    let outerTop = sums.row(v0), outerBottom = sums.row(v1)
-                                    let outerArea = Double((v1 &- v0) &* (u1 &- u0) / channels)
-                                    let denominator = area + f * (outerArea - area)
-                                    for c in 0..<channels {
-                                        let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
-                                                              Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
-                                        let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
-                                                              Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
-                                        let ring = Element.minus(t, s).asDouble
-                                        pixel[c] = Out(roundingClamping: (s.asDouble + f * ring) / denominator)
+                        // Blocks of rows × tiles of columns: the table rows a tile's windows touch stay in
+                        // cache even when neighbouring radii differ wildly (the seed's random radii).
+                        let blockRows = 16, tileWidth = 128
+                        let radiusBlock = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * width)
+                        defer { radiusBlock.deallocate() }
+                        var blockStart = first + chunk.lowerBound
+                        while blockStart < first + chunk.upperBound {
+                            let blockEnd = Swift.min(blockStart + blockRows, first + chunk.upperBound)
+                            for y in blockStart..<blockEnd { radii.loadRow(y, into: radiusBlock + (y - blockStart) * width) }
+                            var tileStart = 0
+                            while tileStart < width {
+                                let tileEnd = Swift.min(width, tileStart + tileWidth)
+                                for y in blockStart..<blockEnd {
+                                    let radiusRow = radiusBlock + (y - blockStart) * width
+                                    let out = target.rowPointer(y)
+                                    for x in tileStart..<tileEnd {
+                                        let r = radiusRow[x]
+                                        let n: Int, f: Double
+                                        if r >= capRadius { n = cap; f = 0 } else { n = Int(r); f = r - Double(n) }
+                                        let y0 = Swift.max(0, y &- n), y1 = Swift.min(height, y &+ n &+ 1)
+                                        let x0 = Swift.max(0, x &- n) &* channels, x1 = Swift.min(width, x &+ n &+ 1) &* channels
+                                        let top = sums.row(y0), bottom = sums.row(y1)
+                                        let area = Double((y1 &- y0) &* (x1 &- x0) / channels)
+                                        let pixel = out + x &* channels
+                                        if f == 0 {
+                                            for c in 0..<channels {
+                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                                pixel[c] = Out(roundingClamping: s.asDouble / area)
+                                            }
+                                        } else {
+                                            let m = n &+ 1
+                                            let v0 = Swift.max(0, y &- m), v1 = Swift.min(height, y &+ m &+ 1)
+                                            let u0 = Swift.max(0, x &- m) &* channels, u1 = Swift.min(width, x &+ m &+ 1) &* channels
+                                            let outerTop = sums.row(v0), outerBottom = sums.row(v1)
+                                            let outerArea = Double((v1 &- v0) &* (u1 &- u0) / channels)
+                                            let denominator = area + f * (outerArea - area)
+                                            for c in 0..<channels {
+                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                                let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
+                                                                      Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
+                                                let ring = Element.minus(t, s).asDouble
+                                                pixel[c] = Out(roundingClamping: (s.asDouble + f * ring) / denominator)
+                                            }
+                                        }
+
                                     }
                                 }
+                                tileStart = tileEnd
                             }
+                            blockStart = blockEnd
                         }
                         progress?(chunk.count)
                     }

@@ -174,7 +174,7 @@ extension VariableBlur {
         _ source: ImageBuffer<S>, target: MutableImageBuffer<Out>, strip: Strip, sigmas: Field,
         levels: [GaussianLevel], normalisersX: [[Double]], normalisersY: [[Double]]
     ) {
-        let width = source.width, height = source.height, channels = source.channels
+        let width = source.width, channels = source.channels
         let rows = strip.rows, count = rows.count * width
         let levelSigmas = levels.map(\.sigma)
         // Lower level index and weight of the upper one, per pixel of the strip.
@@ -231,7 +231,6 @@ extension VariableBlur {
                 }
             }
         }
-        _ = height
     }
 
     /// The level's values on the strip's rows (row-major, `rows.count × width`, caller deallocates).

@@ -120,3 +120,18 @@ struct VariableBoxMeanTests {
         #expect(strips.allSatisfy { $0.inputRows.count <= 30 })
     }
 }
+
+@Suite("Variable box mean, wide images")
+struct VariableBoxMeanWideTests {
+    /// Wider than several column tiles and taller than a row block, with a tiny budget (many strips).
+    @Test func tilesBlocksAndStripsMatchBruteForce() throws {
+        var rng = SplitMix64(seed: 77)
+        let width = 300, height = 40
+        let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
+        let radii = (0..<(width * height)).map { _ in Double.random(in: 0..<12, using: &rng) }
+        let map = try RadiusMap(Image<Double>(width: width, height: height, samples: radii))
+        let got = try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: 1).samples
+        let expected = BlurReference.boxMean(image, radii: radii)
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-9 })
+    }
+}
