@@ -96,7 +96,10 @@ public enum VariableBlur {
     ) -> Image<Out> {
         let width = image.width, height = image.height, channels = image.channels
         let rowBytes = (width + 1) * channels * MemoryLayout<Element>.stride
-        let strips = plan(height: height, maximumInputRows: Swift.max(1, budget / rowBytes - 1)) { reach[$0] }
+        // Strips at least four halos tall, so that rebuilding the halo rows costs at most a third more.
+        let halo = 2 * (reach.max() ?? 0) + 1
+        let rowsAllowed = Swift.max(budget / rowBytes - 1, Swift.min(4 * halo, height))
+        let strips = plan(height: height, maximumInputRows: Swift.max(1, rowsAllowed)) { reach[$0] }
         let tableRows = strips.map { $0.inputRows.count + 1 }.max() ?? 1
         let storage = UnsafeMutablePointer<Element>.allocate(capacity: tableRows * (width + 1) * channels)
         defer { storage.deallocate() }
