@@ -45,6 +45,20 @@ public enum VariableBlur {
 
     // MARK: Box mean
 
+    /// `Out(roundingClamping:)` without libm's `round` call for the integer types (same results: halves away
+    /// from zero, clamped, NaN to 0).
+    @inlinable @inline(__always) static func sample<Out: PixelSample>(_ value: Double) -> Out {
+        if Out.self == UInt8.self {
+            let v: UInt8 = value.isNaN || value <= 0 ? 0 : UInt8(Swift.min(value + 0.5, 255))
+            return unsafeBitCast(v, to: Out.self)
+        }
+        if Out.self == UInt16.self {
+            let v: UInt16 = value.isNaN || value <= 0 ? 0 : UInt16(Swift.min(value + 0.5, 65535))
+            return unsafeBitCast(v, to: Out.self)
+        }
+        return Out(roundingClamping: value)
+    }
+
     /// ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` with output in the input's sample type.
     @inlinable public static func boxMean<S: PixelSample, Field: RadiusField>(
         _ image: Image<S>, radii: Field, imageName: String = "image",
@@ -101,8 +115,8 @@ public enum VariableBlur {
         let rowsAllowed = Swift.max(budget / rowBytes - 1, Swift.min(4 * halo, height))
         let strips = plan(height: height, maximumInputRows: Swift.max(1, rowsAllowed)) { reach[$0] }
         let tableRows = strips.map { $0.inputRows.count + 1 }.max() ?? 1
-        let storage = UnsafeMutablePointer<Element>.allocate(capacity: tableRows * (width + 1) * channels)
-        defer { storage.deallocate() }
+        let storage = TableMemory.allocate(Element.self, count: tableRows * (width + 1) * channels)
+        defer { TableMemory.deallocate(storage) }
         let cap = Swift.max(width, height)
         let capRadius = Double(cap)
         var result = Image<Out>(uninitializedWidth: width, height: height, channels: channels)
@@ -141,7 +155,7 @@ public enum VariableBlur {
                                             for c in 0..<channels {
                                                 let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
                                                                       Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
-                                                pixel[c] = Out(roundingClamping: s.asDouble / area)
+                                                pixel[c] = sample(s.asDouble / area)
                                             }
                                         } else {
                                             let m = n &+ 1
@@ -156,7 +170,7 @@ public enum VariableBlur {
                                                 let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
                                                                       Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
                                                 let ring = Element.minus(t, s).asDouble
-                                                pixel[c] = Out(roundingClamping: (s.asDouble + f * ring) / denominator)
+                                                pixel[c] = sample((s.asDouble + f * ring) / denominator)
                                             }
                                         }
 
