@@ -30,13 +30,15 @@ public struct QuantizationLevels: Sendable, Equatable {
     /// The smallest `v` with `|v − upper| < |v − lower|` in floating point (lower < upper, both finite).
     static func threshold(between lower: Double, and upper: Double) -> Double {
         @inline(__always) func upperIsNearer(_ v: Double) -> Bool { abs(v - upper) < abs(v - lower) }
-        var v = lower * 0.5 + upper * 0.5
-        if v < lower { v = lower }
-        if v > upper { v = upper }
-        // A few ulps at most either way; `upper` itself always qualifies, so both loops end.
-        while v > lower && upperIsNearer(v.nextDown) { v = v.nextDown }
-        while !upperIsNearer(v) { v = v.nextUp }
-        return v
+        // The predicate is monotone in v (rounding preserves order), false at `lower` and true at
+        // `upper`: bisect over the doubles between them, in the order of their sort keys. (Stepping ulp
+        // by ulp from the midpoint would crawl through subnormals when the midpoint is 0.)
+        var low = Double.sortKey(lower), high = Double.sortKey(upper)
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if upperIsNearer(Double.sampleValue(middle)) { high = middle } else { low = middle }
+        }
+        return Double.sampleValue(high)
     }
 
     /// The label of `value`: the index of the nearest centre, the lower one on a tie. NaN gets 0.
