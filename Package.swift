@@ -35,7 +35,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PixelwiseTests", dependencies: ["Pixelwise"]),
-        .testTarget(name: "PixelwiseIOTests", dependencies: ["Pixelwise", "PixelwiseIO"]),
+        // The IO tests build odd files (palette PNGs, tiled or planar TIFFs) with the C libraries directly.
+        .testTarget(name: "PixelwiseIOTests",
+                    dependencies: ["Pixelwise", "PixelwiseIO", "CSPNG", "CTIFF", "CTurboJPEG"]),
         .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise"]),
     ],
     swiftLanguageModes: [.v6]

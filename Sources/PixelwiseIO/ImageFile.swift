@@ -6,9 +6,14 @@ import Pixelwise
 /// extension (or ``ImageWriteOptions/format``). Every write goes through ``AtomicFile``.
 public enum ImageFile {
     /// The format of the file at `path`, from its signature.
+    ///
+    /// Camera RAW files are the one exception: many are TIFF containers, so a file whose extension is a
+    /// RAW one (``CameraRaw/fileExtensions``) and whose signature is TIFF or unknown goes to LibRaw.
     public static func format(of path: String) throws -> ImageFormat {
         let prefix = try FileSystem.readPrefix(path, count: 16)
-        if let format = ImageFormat(signature: prefix) { return format }
+        let sniffed = ImageFormat(signature: prefix)
+        if CameraRaw.hasRawExtension(path), sniffed == nil || sniffed == .tiff { return .raw }
+        if let format = sniffed { return format }
         throw ImageFileError.unknownFormat(path: path)
     }
 
@@ -51,8 +56,30 @@ public enum ImageFile {
 
     static func codec(for format: ImageFormat, path: String) throws -> Codec {
         switch format {
-        default:
-            throw ImageFileError.unsupported(path: path, detail: "\(format.displayName) files")
+        case .png:
+            Codec(readInfo: PNG.readInfo, read: PNG.read,
+                  write: { image, temporary, path, _ in try PNG.write(image, toTemporary: temporary, reportedPath: path) })
+        case .jpeg:
+            Codec(readInfo: JPEG.readInfo, read: JPEG.read,
+                  write: { image, temporary, path, options in
+                      try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality)
+                  })
+        case .tiff:
+            Codec(readInfo: TIFF.readInfo, read: TIFF.read,
+                  write: { image, temporary, path, options in
+                      try TIFF.write(image, toTemporary: temporary, reportedPath: path, compression: options.tiffCompression)
+                  })
+        case .pnm:
+            Codec(readInfo: PNM.readInfo, read: PNM.read,
+                  write: { image, temporary, path, _ in try PNM.write(image, toTemporary: temporary, reportedPath: path) })
+        case .raw:
+            Codec(readInfo: CameraRaw.readInfo, read: CameraRaw.read,
+                  write: { _, _, path, _ in
+                      throw ImageFileError.unsupported(path: path, detail: "writing camera RAW files (write .tif, .png or .npy)")
+                  })
+        case .npy:
+            Codec(readInfo: NPY.readInfo, read: NPY.readImage,
+                  write: { image, temporary, path, _ in try NPY.write(image, toTemporary: temporary, reportedPath: path) })
         }
     }
 }

@@ -8,7 +8,7 @@ struct PixelwiseCommand: ParsableCommand {
         commandName: "pixelwise",
         abstract: "Fast pixel-level work on very large images and photo stacks.",
         version: "0.1.0",
-        subcommands: [InfoCommand.self, SampleCommand.self, CropCommand.self, QuantizeCommand.self]
+        subcommands: [InfoCommand.self, SampleCommand.self, CropCommand.self, GenerateCommand.self, QuantizeCommand.self]
     )
 
     /// Parses and runs, turning every error into one line on stderr and a non-zero exit.

@@ -13,7 +13,7 @@ public enum Interpolation: String, Sendable, CaseIterable {
 /// so an error names the first bad point and nothing partial is returned.
 public enum Gather {
     /// Nearest-pixel values at integer points: `out[i*C + c] = image[x_i, y_i, c]`.
-    public static func nearest<S: PixelSample, Coordinate: BinaryInteger & Sendable>(
+    @inlinable public static func nearest<S: PixelSample, Coordinate: BinaryInteger & Sendable>(
         _ image: Image<S>, points: UnsafeBufferPointer<Coordinate>, into output: UnsafeMutableBufferPointer<S>
     ) throws {
         let count = points.count / 2
@@ -49,7 +49,7 @@ public enum Gather {
     }
 
     /// Nearest-pixel values at fractional points (each coordinate rounds half up to a pixel centre).
-    public static func nearest<S: PixelSample, Coordinate: BinaryFloatingPoint & Sendable>(
+    @inlinable public static func nearest<S: PixelSample, Coordinate: BinaryFloatingPoint & Sendable>(
         _ image: Image<S>, points: UnsafeBufferPointer<Coordinate>, into output: UnsafeMutableBufferPointer<S>
     ) throws {
         let count = points.count / 2
@@ -78,7 +78,7 @@ public enum Gather {
     /// Bilinear values at fractional points, as float64: the weighted mean of the four pixels around
     /// (x, y) with weights (1−fx)(1−fy), fx(1−fy), (1−fx)fy, fx·fy. Points must lie within
     /// `0...width-1` × `0...height-1`.
-    public static func bilinear<S: PixelSample, Coordinate: BinaryFloatingPoint & Sendable>(
+    @inlinable public static func bilinear<S: PixelSample, Coordinate: BinaryFloatingPoint & Sendable>(
         _ image: Image<S>, points: UnsafeBufferPointer<Coordinate>, into output: UnsafeMutableBufferPointer<Double>
     ) throws {
         let count = points.count / 2
@@ -109,7 +109,7 @@ public enum Gather {
     }
 
     /// Checks every point in parallel and throws for the first (lowest index) that is outside.
-    static func validate<Coordinate: Sendable>(
+    @usableFromInline @inlinable static func validate<Coordinate: Sendable>(
         points: UnsafeBufferPointer<Coordinate>, width: Int, height: Int,
         _ toDouble: @escaping @Sendable (Coordinate) -> Double
     ) throws {

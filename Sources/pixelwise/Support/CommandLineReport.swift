@@ -9,8 +9,8 @@ enum CommandLineReport {
         let status = PixelwiseCommand.exitCode(for: error)
         if status == .success { PixelwiseCommand.exit(withError: error) }  // --help, --version
         let message: String
-        if let described = error as? CustomStringConvertible, !(error is ValidationError), isOurs(error) {
-            message = described.description
+        if isOurs(error) {
+            message = String(describing: error)
         } else {
             // ArgumentParser's own messages run over several lines (usage, help); the first says it all.
             let full = PixelwiseCommand.fullMessage(for: error)
@@ -23,7 +23,8 @@ enum CommandLineReport {
     }
 
     private static func isOurs(_ error: Error) -> Bool {
-        String(reflecting: type(of: error)).hasPrefix("Pixelwise") || error is UsageError
+        // Our error types (modules Pixelwise, PixelwiseIO, pixelwise) all describe themselves in one line.
+        String(reflecting: type(of: error)).lowercased().hasPrefix("pixelwise")
     }
 }
 
