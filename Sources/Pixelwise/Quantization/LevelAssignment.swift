@@ -44,7 +44,16 @@ extension QuantizationLevels {
     /// Rows per parallel chunk: at least ~64k pixels so that dispatching stays negligible.
     @inlinable static func minimumRows(width: Int) -> Int { Swift.max(1, 65536 / Swift.max(width, 1)) }
 
-    /// The lookup-table path: one load per table per pixel.
+    /// The lookup-table path: one load per table per pixel. Specialised for every type combination the
+    /// CLI uses, so that callers in generic code still run the concrete loop.
+    @_specialize(where S == UInt8, Label == UInt8, Value == UInt8)
+    @_specialize(where S == UInt8, Label == UInt8, Value == Double)
+    @_specialize(where S == UInt8, Label == UInt16, Value == UInt8)
+    @_specialize(where S == UInt8, Label == UInt16, Value == Double)
+    @_specialize(where S == UInt16, Label == UInt8, Value == UInt16)
+    @_specialize(where S == UInt16, Label == UInt8, Value == Double)
+    @_specialize(where S == UInt16, Label == UInt16, Value == UInt16)
+    @_specialize(where S == UInt16, Label == UInt16, Value == Double)
     @inlinable static func assignByTable<S: FixedWidthInteger & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
         _ image: Image<S>, labels labelTable: [Label], values valueTable: [Value], makeLabels: Bool, makeValues: Bool
     ) -> QuantizedImages<Label, Value> {
@@ -90,7 +99,13 @@ extension QuantizationLevels {
     }
 
     /// The float path: branch-free binary search over thresholds padded with NaN to 2^m − 1 entries
-    /// (`v >= NaN` is false, so padding never counts).
+    /// (`v >= NaN` is false, so padding never counts). Specialised like ``assignByTable``.
+    @_specialize(where S == Float, Label == UInt8, Value == Double)
+    @_specialize(where S == Float, Label == UInt8, Value == Float)
+    @_specialize(where S == Float, Label == UInt16, Value == Double)
+    @_specialize(where S == Float, Label == UInt16, Value == Float)
+    @_specialize(where S == Double, Label == UInt8, Value == Double)
+    @_specialize(where S == Double, Label == UInt16, Value == Double)
     @inlinable static func assignBySearch<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
         _ image: Image<S>, thresholds: [S], values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
     ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
@@ -101,6 +116,8 @@ extension QuantizationLevels {
         let span = powerOfTwo
         let padded = thresholds + [S](repeating: .nan, count: span - 1 - thresholds.count)
         let width = image.width
+        let thresholdCount = thresholds.count
+        let linear = thresholdCount <= 31
         let firstNaNRow: Int? = image.withUnsafeBuffer { source in
             withOptionalMutableBuffer(&labels) { labelBuffer in
                 withOptionalMutableBuffer(&values) { valueBuffer in
@@ -112,10 +129,22 @@ extension QuantizationLevels {
                                 let steps = steps.pointer ?? UnsafePointer(bitPattern: 8)!
                                 let valueLookup = valueLookup.pointer!
                                 @inline(__always) func label(_ v: S) -> Int {
+                                    if linear {
+                                        // Up to 31 thresholds: count those ≤ v as the sign bits of
+                                        // v − t (IEEE subtraction is exactly 0 only when v == t, and
+                                        // keeps the sign under overflow). Pure arithmetic: the compiler
+                                        // turns comparisons here, and the bisection below, into
+                                        // branches that random pixels mispredict half the time.
+                                        var below = 0
+                                        for t in 0..<thresholdCount { below &+= (v - steps[t]).sign.rawValue }
+                                        return thresholdCount &- below
+                                    }
                                     var base = 0
                                     var half = span >> 1
                                     while half > 0 {
-                                        base &+= v >= steps[base &+ half &- 1] ? half : 0
+                                        // Bool → 0/1 → mask: no branch for the CPU to mispredict.
+                                        let above = v >= steps[base &+ half &- 1]
+                                        base &+= half & (0 &- Int(unsafeBitCast(above, to: UInt8.self)))
                                         half >>= 1
                                     }
                                     return base
