@@ -95,8 +95,16 @@ struct QuantizeCommand: ParsableCommand {
         let result = try Self.run(job, on: source, path: image)
         for (name, seconds) in result.timings { timings.append((name, seconds)) }
         mark = clock.now
+        // If the second file cannot be written (say float64 to PNG), take back the first one we
+        // created, so that a failed run leaves nothing behind.
+        let labelsExisted = labels.map { FileManager.default.fileExists(atPath: $0) } ?? true
         if let labels, let labelImage = result.labels { try ImageFile.write(labelImage, to: labels) }
-        if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output) }
+        do {
+            if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output) }
+        } catch {
+            if let labels, !labelsExisted { try? FileManager.default.removeItem(atPath: labels) }
+            throw error
+        }
         lap("write")
         timings.append(("total", (clock.now - started).secondsValue))
         if json {

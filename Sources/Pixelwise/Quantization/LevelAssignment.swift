@@ -109,83 +109,69 @@ extension QuantizationLevels {
     @inlinable static func assignBySearch<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
         _ image: Image<S>, thresholds: [S], values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
     ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
+        // The labeler decides the inner loop; each is a concrete type so the row loop is compiled for it.
+        if thresholds.count <= 7 {
+            return try assignRows(image, labeler: EightLevelLabeler(thresholds), values: valueTable, labelType: Label.self,
+                                  makeLabels: makeLabels, makeValues: makeValues)
+        }
+        if thresholds.count <= 31 {
+            return try assignRows(image, labeler: LinearLabeler(thresholds), values: valueTable, labelType: Label.self,
+                                  makeLabels: makeLabels, makeValues: makeValues)
+        }
+        return try assignRows(image, labeler: BisectingLabeler(thresholds), values: valueTable, labelType: Label.self,
+                              makeLabels: makeLabels, makeValues: makeValues)
+    }
+
+    /// Labels, values and the NaN check for every row, in parallel.
+    @inlinable static func assignRows<S: BinaryFloatingPoint & PixelSample, L: Labeler, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, labeler: L, values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
+    ) throws(QuantizationError) -> QuantizedImages<Label, Value> where L.Sample == S {
         var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
         var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
-        var powerOfTwo = 1
-        while powerOfTwo < thresholds.count + 1 { powerOfTwo <<= 1 }
-        let span = powerOfTwo
-        let padded = thresholds + [S](repeating: .nan, count: span - 1 - thresholds.count)
         let width = image.width
-        let thresholdCount = thresholds.count
-        let linear = thresholdCount <= 31
         let firstNaNRow: Int? = image.withUnsafeBuffer { source in
             withOptionalMutableBuffer(&labels) { labelBuffer in
                 withOptionalMutableBuffer(&values) { valueBuffer in
-                    padded.withUnsafeBufferPointer { padded in
-                        valueTable.withUnsafeBufferPointer { valueTable in
-                            let steps = SendableConstPointer(padded.baseAddress)
-                            let valueLookup = SendableConstPointer(valueTable.baseAddress)
-                            let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
-                                let steps = steps.pointer ?? UnsafePointer(bitPattern: 8)!
-                                let valueLookup = valueLookup.pointer!
-                                @inline(__always) func label(_ v: S) -> Int {
-                                    if linear {
-                                        // Up to 31 thresholds: count those ≤ v as the sign bits of
-                                        // v − t (IEEE subtraction is exactly 0 only when v == t, and
-                                        // keeps the sign under overflow). Pure arithmetic: the compiler
-                                        // turns comparisons here, and the bisection below, into
-                                        // branches that random pixels mispredict half the time.
-                                        var below = 0
-                                        for t in 0..<thresholdCount { below &+= (v - steps[t]).sign.rawValue }
-                                        return thresholdCount &- below
+                    valueTable.withUnsafeBufferPointer { valueTable in
+                        let valueLookup = SendableConstPointer(valueTable.baseAddress)
+                        let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
+                            let valueLookup = valueLookup.pointer!
+                            var firstNaN: Int?
+                            for y in rows {
+                                let input = source.rowPointer(y)
+                                var nan: UInt8 = 0
+                                switch (labelBuffer, valueBuffer) {
+                                case let (labelBuffer?, valueBuffer?):
+                                    let l = labelBuffer.rowPointer(y), v = valueBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        let level = labeler.label(sample)
+                                        l[x] = Label(truncatingIfNeeded: level)
+                                        v[x] = valueLookup[level]
                                     }
-                                    var base = 0
-                                    var half = span >> 1
-                                    while half > 0 {
-                                        // Bool → 0/1 → mask: no branch for the CPU to mispredict.
-                                        let above = v >= steps[base &+ half &- 1]
-                                        base &+= half & (0 &- Int(unsafeBitCast(above, to: UInt8.self)))
-                                        half >>= 1
+                                case let (labelBuffer?, nil):
+                                    let l = labelBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        l[x] = Label(truncatingIfNeeded: labeler.label(sample))
                                     }
-                                    return base
+                                case let (nil, valueBuffer?):
+                                    let v = valueBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        v[x] = valueLookup[labeler.label(sample)]
+                                    }
+                                case (nil, nil):
+                                    for x in 0..<width { nan |= input[x] != input[x] ? 1 : 0 }
                                 }
-                                var firstNaN: Int?
-                                for y in rows {
-                                    let input = source.rowPointer(y)
-                                    var nan: UInt8 = 0
-                                    switch (labelBuffer, valueBuffer) {
-                                    case let (labelBuffer?, valueBuffer?):
-                                        let l = labelBuffer.rowPointer(y), v = valueBuffer.rowPointer(y)
-                                        for x in 0..<width {
-                                            let sample = input[x]
-                                            nan |= sample != sample ? 1 : 0
-                                            let level = label(sample)
-                                            l[x] = Label(truncatingIfNeeded: level)
-                                            v[x] = valueLookup[level]
-                                        }
-                                    case let (labelBuffer?, nil):
-                                        let l = labelBuffer.rowPointer(y)
-                                        for x in 0..<width {
-                                            let sample = input[x]
-                                            nan |= sample != sample ? 1 : 0
-                                            l[x] = Label(truncatingIfNeeded: label(sample))
-                                        }
-                                    case let (nil, valueBuffer?):
-                                        let v = valueBuffer.rowPointer(y)
-                                        for x in 0..<width {
-                                            let sample = input[x]
-                                            nan |= sample != sample ? 1 : 0
-                                            v[x] = valueLookup[label(sample)]
-                                        }
-                                    case (nil, nil):
-                                        for x in 0..<width { nan |= input[x] != input[x] ? 1 : 0 }
-                                    }
-                                    if nan != 0 && firstNaN == nil { firstNaN = y }
-                                }
-                                return firstNaN
+                                if nan != 0 && firstNaN == nil { firstNaN = y }
                             }
-                            return partials.lazy.compactMap { $0 }.first
+                            return firstNaN
                         }
+                        return partials.lazy.compactMap { $0 }.first
                     }
                 }
             }
@@ -195,6 +181,68 @@ extension QuantizationLevels {
             throw .notANumber(x: x, y: y)
         }
         return QuantizedImages(labels: labels, values: values)
+    }
+}
+
+/// Maps a sample to its label given sorted thresholds (label = number of thresholds ≤ sample).
+/// The compiler turns comparisons in these loops into branches, which random pixels mispredict half the
+/// time; the small-K labelers therefore count sign bits of `sample − threshold` instead (IEEE
+/// subtraction is exactly zero only when the operands are equal, and keeps its sign under overflow).
+/// A NaN sample gets some label in range; NaN is refused by the caller.
+public protocol Labeler: Sendable {
+    associatedtype Sample: BinaryFloatingPoint & PixelSample
+    func label(_ sample: Sample) -> Int
+}
+
+/// Up to 7 thresholds (K ≤ 8), unrolled: missing thresholds are the largest finite value, and the count
+/// is clamped to the real number of thresholds so that samples at or above it stay in range.
+public struct EightLevelLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler {
+    @usableFromInline let t0, t1, t2, t3, t4, t5, t6: Sample
+    @usableFromInline let count: Int
+
+    @inlinable public init(_ thresholds: [Sample]) {
+        precondition(thresholds.count <= 7)
+        let padded = thresholds + [Sample](repeating: .greatestFiniteMagnitude, count: 7 - thresholds.count)
+        (t0, t1, t2, t3, t4, t5, t6) = (padded[0], padded[1], padded[2], padded[3], padded[4], padded[5], padded[6])
+        count = thresholds.count
+    }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        let below = (sample - t0).sign.rawValue &+ (sample - t1).sign.rawValue &+ (sample - t2).sign.rawValue
+            &+ (sample - t3).sign.rawValue &+ (sample - t4).sign.rawValue &+ (sample - t5).sign.rawValue
+            &+ (sample - t6).sign.rawValue
+        return Swift.min(7 &- below, count)
+    }
+}
+
+/// Up to 31 thresholds: the same sign-bit count in a loop.
+public struct LinearLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
+    @usableFromInline let thresholds: [Sample]
+    @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        thresholds.withUnsafeBufferPointer { steps in
+            var below = 0
+            for t in 0..<steps.count { below &+= (sample - steps[t]).sign.rawValue }
+            return steps.count &- below
+        }
+    }
+}
+
+/// Any number of thresholds: binary search (log₂ K steps; branchy, but K is large here).
+public struct BisectingLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
+    @usableFromInline let thresholds: [Sample]
+    @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        thresholds.withUnsafeBufferPointer { steps in
+            var low = 0, high = steps.count
+            while low < high {
+                let middle = (low &+ high) >> 1
+                if sample >= steps[middle] { low = middle &+ 1 } else { high = middle }
+            }
+            return low
+        }
     }
 }
 

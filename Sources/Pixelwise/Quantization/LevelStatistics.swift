@@ -35,21 +35,69 @@ public struct LevelStatistics: Sendable, Equatable {
 
     private init<S: BinaryFloatingPoint & PixelSample>(scanning image: Image<S>, levels: QuantizationLevels) {
         let width = image.width
+        let k = levels.count
+        let thresholds = levels.sampleThresholds(as: S.self)
+        let centers = levels.centers
         let partials = image.withUnsafeBuffer { source in
             Parallel.mapChunks(count: image.height, minimumChunk: Swift.max(1, 65536 / Swift.max(width, 1))) { rows in
-                var accumulator = Accumulator(levelCount: levels.count)
-                for y in rows {
-                    let row = source.rowPointer(y)
-                    for x in 0..<width {
-                        let v = row[x].doubleValue
-                        let label = levels.label(of: v)
-                        accumulator.add(v, count: 1, label: label, center: levels.centers[label])
+                // Raw per-chunk tables: the arrays' bounds checks and uniqueness checks cost more than
+                // the arithmetic in this loop.
+                let counts = UnsafeMutablePointer<Int>.allocate(capacity: k)
+                let low = UnsafeMutablePointer<Double>.allocate(capacity: k)
+                let high = UnsafeMutablePointer<Double>.allocate(capacity: k)
+                let squares = UnsafeMutablePointer<Double>.allocate(capacity: k)
+                counts.initialize(repeating: 0, count: k)
+                low.initialize(repeating: .infinity, count: k)
+                high.initialize(repeating: -.infinity, count: k)
+                squares.initialize(repeating: 0, count: k)
+                defer {
+                    counts.deallocate()
+                    low.deallocate()
+                    high.deallocate()
+                    squares.deallocate()
+                }
+                thresholds.withUnsafeBufferPointer { steps in
+                    centers.withUnsafeBufferPointer { centers in
+                        let n = steps.count
+                        for y in rows {
+                            let row = source.rowPointer(y)
+                            for x in 0..<width {
+                                let sample = row[x]
+                                var label: Int
+                                if n <= 31 {
+                                    var below = 0
+                                    for t in 0..<n { below &+= (sample - steps[t]).sign.rawValue }
+                                    label = n &- below
+                                } else {
+                                    var lower = 0, upper = n
+                                    while lower < upper {
+                                        let middle = (lower &+ upper) >> 1
+                                        if sample >= steps[middle] { lower = middle &+ 1 } else { upper = middle }
+                                    }
+                                    label = lower
+                                }
+                                if label > n { label = n }  // NaN: refused elsewhere; keep the index valid
+                                let v = sample.doubleValue
+                                counts[label] &+= 1
+                                if v < low[label] { low[label] = v }
+                                if v > high[label] { high[label] = v }
+                                let d = v - centers[label]
+                                squares[label] += d * d
+                            }
+                        }
                     }
+                }
+                var accumulator = Accumulator(levelCount: k)
+                for t in 0..<k {
+                    accumulator.counts[t] = counts[t]
+                    accumulator.minimum[t] = low[t]
+                    accumulator.maximum[t] = high[t]
+                    accumulator.squaredError[t] = squares[t]
                 }
                 return accumulator
             }
         }
-        var total = Accumulator(levelCount: levels.count)
+        var total = Accumulator(levelCount: k)
         for partial in partials { total.merge(partial) }
         self.init(total)
     }

@@ -146,13 +146,14 @@ struct SplitTables {
                 break
             }
             let table = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
+            let previousSplit = splits.last
             splits.append(table)
             if let weights = prefix.weight {
                 Self.fillLayer(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
-                               current: current, split: table, k: k)
+                               current: current, split: table, previousSplit: previousSplit, k: k)
             } else {
                 Self.fillLayer(prefix: prefix, weights: UnitRunWeights(), previous: previous,
-                               current: current, split: table, k: k)
+                               current: current, split: table, previousSplit: previousSplit, k: k)
             }
             fullCost.append(current[n])
             swap(&previous, &current)
@@ -183,15 +184,20 @@ struct SplitTables {
     /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1].
     static func fillLayer<W: RunWeights>(prefix: PrefixSums, weights: W, previous: UnsafeMutablePointer<Double>,
                                          current: UnsafeMutablePointer<Double>, split: UnsafeMutablePointer<UInt32>,
-                                         k: Int) {
+                                         previousSplit: UnsafeMutablePointer<UInt32>?, k: Int) {
         let n = prefix.count
         let rows = n - k + 1  // row r is prefix length i = r + k
         let input = SendableConstPointer(UnsafePointer(previous))
         let output = SendablePointer(current), splitOut = SendablePointer(split)
 
+        let previousSplits = SendableConstPointer(previousSplit.map { UnsafePointer($0) })
         @Sendable @inline(__always) func solve(row r: Int, low: Int, high: Int) {
             let i = r + k
             let previous = input.pointer!
+            // The last of k clusters starts no earlier than the last of k − 1 did over the same prefix
+            // (split points are monotone in k too; Ckmeans.1d.dp bounds its search the same way).
+            var low = low
+            if let previousSplits = previousSplits.pointer { low = Swift.max(low, Int(previousSplits[i])) }
             var best = Double.infinity
             var bestSplit = low
             var j = low
