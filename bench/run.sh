@@ -12,7 +12,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, 
     "$venv/bin/pip" install --quiet -r bench/requirements.txt
 fi
 # Debian packages named by the suites (APT = [...]).
-packages=$(grep -ho '^APT *= *\[.*\]' bench/suites/*.py 2>/dev/null | sed 's/.*\[//; s/\].*//; s/[",'"'"']/ /g' | tr ' ' '\n' | sort -u | tr '\n' ' ')
+packages=$( (grep -ho '^APT *= *\[.*\]' bench/suites/*.py 2>/dev/null || true) | sed 's/.*\[//; s/\].*//; s/[",'"'"']/ /g' | tr ' ' '\n' | sort -u | tr '\n' ' ')
 missing=""
 [ -x /usr/bin/time ] || missing=" time"
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -34,7 +34,8 @@ public enum CameraRaw {
         let raw = try Session(path: path)
         try raw.open()
         let size = raw.visibleSize
-        return ImageInfo(width: size.width, height: size.height, channels: 1, sampleType: .uint16, format: .raw)
+        return ImageInfo(width: size.width, height: size.height, channels: 1, sampleType: .uint16, format: .raw,
+                         cfaPattern: try raw.pattern())
     }
 
     /// The mosaic as an image, for ``ImageFile``.
@@ -95,8 +96,13 @@ public enum CameraRaw {
         /// Reads the metadata (`libraw_open_file`).
         func open() throws {
             let code = libraw_open_file(data, path)
+            // Running out of bytes before LibRaw has identified the camera says nothing certain about the
+            // file: it may be a RAW cut inside its metadata, or (more often) no RAW at all.
+            if code == LIBRAW_IO_ERROR.rawValue || (code == LIBRAW_SUCCESS.rawValue && dataError) {
+                throw ImageFileError.unsupported(
+                    path: path, detail: "not a camera RAW file LibRaw recognises (or one cut short inside its metadata)")
+            }
             if code != LIBRAW_SUCCESS.rawValue { throw fail(code, stage: "reading the metadata") }
-            if dataError { throw ImageFileError.truncated(path: path, format: .raw) }
             let parameters = data.pointee.idata
             if parameters.is_foveon != 0 {
                 throw ImageFileError.unsupported(path: path, detail: "Foveon RAW (it has no colour-filter mosaic)")

@@ -58,7 +58,9 @@ public enum ImageFile {
         switch format {
         case .png:
             Codec(readInfo: PNG.readInfo, read: PNG.read,
-                  write: { image, temporary, path, _ in try PNG.write(image, toTemporary: temporary, reportedPath: path) })
+                  write: { image, temporary, path, options in
+                      try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel)
+                  })
         case .jpeg:
             Codec(readInfo: JPEG.readInfo, read: JPEG.read,
                   write: { image, temporary, path, options in

@@ -51,13 +51,18 @@ public struct ImageInfo: Sendable, Equatable, Codable {
     public var channels: Int
     public var sampleType: SampleType
     public var format: ImageFormat
+    /// For camera RAW files, the 2×2 colour-filter pattern of the mosaic's top-left corner ("RGGB", "BGGR",
+    /// "GRBG" or "GBRG"); nil for every other format (and absent from JSON).
+    public var cfaPattern: String?
 
-    public init(width: Int, height: Int, channels: Int, sampleType: SampleType, format: ImageFormat) {
+    public init(width: Int, height: Int, channels: Int, sampleType: SampleType, format: ImageFormat,
+                cfaPattern: String? = nil) {
         self.width = width
         self.height = height
         self.channels = channels
         self.sampleType = sampleType
         self.format = format
+        self.cfaPattern = cfaPattern
     }
 }
 
@@ -98,10 +103,14 @@ public struct ImageWriteOptions: Sendable {
     public var jpegQuality: Int
     /// TIFF compression.
     public var tiffCompression: TIFFCompression
+    /// PNG (zlib) compression level, 0 (none, fastest) to 9 (smallest, slowest).
+    public var pngCompressionLevel: Int
 
-    public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate) {
+    public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate,
+                pngCompressionLevel: Int = PNG.defaultCompressionLevel) {
         self.format = format
         self.jpegQuality = jpegQuality
         self.tiffCompression = tiffCompression
+        self.pngCompressionLevel = pngCompressionLevel
     }
 }

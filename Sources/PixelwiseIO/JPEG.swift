@@ -8,7 +8,9 @@ import Pixelwise
 
 /// JPEG through libjpeg-turbo's TurboJPEG API.
 ///
-/// Reading: 8-bit gray (1 channel) and colour (YCbCr or RGB, 3 channels RGB). CMYK/YCCK files are refused.
+/// Reading: 8-bit gray (1 channel) and colour (YCbCr or RGB, 3 channels RGB), baseline or progressive.
+/// CMYK/YCCK files are refused. A progressive file with an absurd number of scans (a known way to make a
+/// small file take minutes) is refused too (`TJFLAG_LIMITSCANS`).
 /// Decoding goes straight into the new image's memory with libjpeg's accurate integer DCT (the default of
 /// libjpeg, Pillow and OpenCV, so values match theirs). Any libjpeg *warning* — "Premature end of JPEG
 /// file" on a cut file, "Corrupt JPEG data" — stops decoding and is reported as an error: a truncated
@@ -45,7 +47,7 @@ public enum JPEG {
             let status = tjDecompress2(decoder.handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                        UInt(file.bytes.count), target.base.assumingMemoryBound(to: UInt8.self),
                                        Int32(header.width), Int32(target.rowStrideBytes), Int32(header.height),
-                                       pixelFormat.rawValue, TJFLAG_STOPONWARNING)
+                                       pixelFormat.rawValue, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
             if status != 0 { throw decoder.readError() }
         }
     }
@@ -142,9 +144,9 @@ public enum JPEG {
             let status = tjDecompressHeader3(handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                              UInt(file.bytes.count), &width, &height, &subsampling, &colorSpace)
             if status != 0 { throw readError() }
-            guard width > 0, height > 0 else {
-                throw ImageFileError.corrupt(path: path, format: .jpeg, detail: "declares a size of \(width)×\(height)")
-            }
+            // libjpeg pads a stream that ends before its frame header with an end marker and reports no
+            // frame at all (0×0): the file stops before the image starts.
+            guard width > 0, height > 0 else { throw ImageFileError.truncated(path: path, format: .jpeg) }
             switch TJCS(UInt32(colorSpace)) {
             case TJCS_GRAY: return Header(width: Int(width), height: Int(height), channels: 1)
             case TJCS_YCbCr, TJCS_RGB: return Header(width: Int(width), height: Int(height), channels: 3)

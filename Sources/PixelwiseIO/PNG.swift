@@ -17,6 +17,9 @@ import Pixelwise
 /// Writing: `UInt8` and `UInt16` images with 1–4 channels; float images are refused (PNG holds
 /// integers only).
 public enum PNG {
+    /// The zlib level used unless ``ImageWriteOptions/pngCompressionLevel`` says otherwise.
+    public static let defaultCompressionLevel = 6
+
     /// The header of the file at `path`.
     public static func readInfo(_ path: String) throws -> ImageInfo {
         let file = try MappedFile(path: path)
@@ -44,7 +47,11 @@ public enum PNG {
     }
 
     /// Encodes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
-    public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String) throws {
+    public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
+                             compressionLevel: Int = defaultCompressionLevel) throws {
+        guard (0...9).contains(compressionLevel) else {
+            throw ImageFileError.cannotWrite(path: reportedPath, reason: "PNG compression level \(compressionLevel) is outside 0...9")
+        }
         let bitDepth: UInt8
         switch image.sampleType {
         case .uint8: bitDepth = 8
@@ -87,6 +94,7 @@ public enum PNG {
                                color_type: UInt8(colorType.rawValue), compression_method: 0, filter_method: 0,
                                interlace_method: 0)
         try check(spng_set_ihdr(context, &header))
+        try check(spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, Int32(compressionLevel)))
         // Progressive encoding takes one row at a time, so region views (row stride > row) need no copy.
         let format = Int32(SPNG_FMT_PNG.rawValue)  // host-endian 16-bit samples
         try check(spng_encode_image(context, nil, 0, format,

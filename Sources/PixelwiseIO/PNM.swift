@@ -28,6 +28,15 @@ public enum PNM {
         let bytes = UnsafeRawBufferPointer(file.bytes)
         let header = try parseHeader(bytes, path: path)
         try options.checkPixelCount(width: header.width, height: header.height, path: path)
+        if header.sampleType == .uint8, options.allowMemoryMap {
+            // 8-bit samples are already the image: use the (private, copy-on-write) mapping in place.
+            let count = header.width * header.height * header.channels
+            guard bytes.count - header.dataOffset >= count else { throw ImageFileError.truncated(path: path, format: .pnm) }
+            let base = file.bytes.baseAddress!.advanced(by: header.dataOffset).assumingMemoryBound(to: UInt8.self)
+            let storage = PixelStorage<UInt8>(adopting: base, count: count, isWritable: true,
+                                              release: { withExtendedLifetime(file) {} })
+            return .uint8(Image(storage: storage, width: header.width, height: header.height, channels: header.channels))
+        }
         return try Codecs.makeImage(header.sampleType, width: header.width, height: header.height,
                                     channels: header.channels, path: path) { target in
             let needed = target.byteCount

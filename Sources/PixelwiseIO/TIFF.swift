@@ -70,7 +70,7 @@ public enum TIFF {
         var closed = false
         defer { if !closed { TIFFClose(handle) } }
         func fail(_ fallback: String) -> ImageFileError {
-            .cannotWrite(path: reportedPath, reason: messages.last ?? fallback)
+            .cannotWrite(path: reportedPath, reason: messages.first ?? fallback)
         }
         func set(_ tag: Int32, _ values: CVarArg...) throws {
             let ok = withVaList(values) { TIFFVSetField(handle, UInt32(tag), $0) }
@@ -150,7 +150,10 @@ public enum TIFF {
     /// Keeps libtiff's error messages for one open file, instead of letting libtiff print them.
     final class Messages {
         private(set) var errors: [String] = []
-        var last: String? { errors.last }
+        /// The first message since the last ``reset()``: libtiff reports the cause first and its
+        /// consequences ("Failed to read directory") after.
+        var first: String? { errors.first }
+        func reset() { errors.removeAll() }
 
         /// libtiff's process-wide handlers print to stderr; they are replaced once by silent ones. Each
         /// open file then gets its own handler (``errorHandler``), so messages go to the right caller.
@@ -168,8 +171,9 @@ public enum TIFF {
             TIFFOpenOptionsSetErrorHandlerExtR(options, errorHandler, me)
             TIFFOpenOptionsSetWarningHandlerExtR(options, warningHandler, nil)
             guard let handle = TIFFOpenExt(path, mode, options) else {
-                throw failure(last ?? "libtiff cannot open it")
+                throw failure(first ?? "libtiff cannot open it")
             }
+            reset()  // anything said while opening a file that opened is not the cause of a later failure
             return handle
         }
 
@@ -213,7 +217,7 @@ public enum TIFF {
         deinit { TIFFClose(handle) }
 
         func corrupt(_ fallback: String) -> ImageFileError {
-            .corrupt(path: path, format: .tiff, detail: messages.last ?? fallback)
+            .corrupt(path: path, format: .tiff, detail: messages.first ?? fallback)
         }
 
         /// A tag's value, or its default when the file omits it and the TIFF spec gives one.
@@ -315,6 +319,12 @@ public enum TIFF {
                 guard let tileWidth = field(TIFFTAG_TILEWIDTH, UInt32(0)).map(Int.init),
                       let tileHeight = field(TIFFTAG_TILELENGTH, UInt32(0)).map(Int.init),
                       tileWidth > 0, tileHeight > 0 else { throw corrupt("bad tile size") }
+                // A tile may overhang the image, but not by absurd amounts: its buffer is allocated here.
+                guard tileWidth.multipliedReportingOverflow(by: tileHeight).partialValue <= max(4 * layout.width * layout.height, 1 << 22),
+                      tileWidth <= 1 << 20, tileHeight <= 1 << 20 else {
+                    throw ImageFileError.corrupt(path: path, format: .tiff,
+                                                 detail: "tiles of \(tileWidth)×\(tileHeight) for a \(layout.width)×\(layout.height) image")
+                }
                 let tileBytes = tileWidth * tileHeight * storedPixelBytes
                 guard Int(TIFFTileSize64(handle)) == tileBytes else {
                     throw ImageFileError.unsupported(path: path, detail: "TIFF tiles whose size libtiff computes differently (subsampled?)")
@@ -326,7 +336,7 @@ public enum TIFF {
                         for tileX in stride(from: 0, to: layout.width, by: tileWidth) {
                             let tile = TIFFComputeTile(handle, UInt32(tileX), UInt32(tileY), 0, UInt16(plane))
                             let got = Int(TIFFReadEncodedTile(handle, tile, buffer, tmsize_t(tileBytes)))
-                            guard got == tileBytes else { throw decodeError("cannot decode the tile at (\(tileX), \(tileY))") }
+                            guard got == tileBytes else { throw corrupt("cannot decode the tile at (\(tileX), \(tileY))") }
                             let rows = min(tileHeight, layout.height - tileY), columns = min(tileWidth, layout.width - tileX)
                             for row in 0..<rows {
                                 let source = buffer + row * tileWidth * storedPixelBytes
@@ -358,7 +368,7 @@ public enum TIFF {
                         let expected = rows * stripRowBytes
                         if let buffer {
                             let got = Int(TIFFReadEncodedStrip(handle, strip, buffer, tmsize_t(expected)))
-                            guard got == expected else { throw decodeError("cannot decode the strip at row \(firstRow)") }
+                            guard got == expected else { throw corrupt("cannot decode the strip at row \(firstRow)") }
                             for row in 0..<rows {
                                 scatter(buffer + row * stripRowBytes, to: target.row(firstRow + row) + plane * sampleBytes,
                                         count: layout.width, sampleBytes: sampleBytes, channels: layout.channels)
@@ -366,16 +376,11 @@ public enum TIFF {
                         } else {
                             // Contiguous samples: decode straight into the image.
                             let got = Int(TIFFReadEncodedStrip(handle, strip, target.row(firstRow), tmsize_t(expected)))
-                            guard got == expected else { throw decodeError("cannot decode the strip at row \(firstRow)") }
+                            guard got == expected else { throw corrupt("cannot decode the strip at row \(firstRow)") }
                         }
                     }
                 }
             }
-        }
-
-        /// A failed strip or tile: libtiff's message when it gave one.
-        private func decodeError(_ fallback: String) -> ImageFileError {
-            corrupt(fallback)
         }
 
         /// Copies `count` samples of one plane into every `channels`-th sample slot of `destination`.

@@ -24,7 +24,7 @@ struct InfoCommand: ParsableCommand {
             Standard.output(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             for (file, info) in zip(files, infos) {
-                Standard.output("\(file): \(info.width)×\(info.height), \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.sampleType.rawValue), \(info.format.displayName)\n")
+                Standard.output("\(file): \(info.width)×\(info.height), \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.sampleType.rawValue), \(info.format.displayName)\(info.cfaPattern.map { " (\($0) mosaic)" } ?? "")\n")
             }
         }
     }

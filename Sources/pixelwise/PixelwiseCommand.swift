@@ -8,7 +8,8 @@ struct PixelwiseCommand: ParsableCommand {
         commandName: "pixelwise",
         abstract: "Fast pixel-level work on very large images and photo stacks.",
         version: "0.1.0",
-        subcommands: [InfoCommand.self, SampleCommand.self, CropCommand.self, HotPixelsCommand.self, GenerateCommand.self]
+        subcommands: [InfoCommand.self, SampleCommand.self, CropCommand.self, BlurCommand.self, QuantizeCommand.self,
+                      HotPixelsCommand.self, GenerateCommand.self]
     )
 
     /// Parses and runs, turning every error into one line on stderr and a non-zero exit.

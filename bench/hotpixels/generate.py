@@ -21,13 +21,18 @@ Writes into OUT: frame_0000.<ext> ... and truth.json:
    "raw": "npy"|"png"|null, "files": [...], "raw_files": [...],
    "defects": [{"x", "y", "channel", "kind", "strength"}, ...]}
 x is the column, y the row (image pixels = sensor photosites: demosaicing keeps the size), channel is the
-RGB channel of the photosite's colour filter (0 red, 1 green, 2 blue).
+RGB channel of the photosite's colour filter (0 red, 1 green, 2 blue). "mean_shift" says how much the defect
+shifts the delivered files on average: against the same frames rendered without defects, the mean change over
+the frames at each pixel and channel of its 3x3 window, largest in magnitude, in 8-bit levels (raw-only stacks:
+16-bit / 257). A dead photosite in a dark scene, or a blue one under JPEG's chroma subsampling, shifts little;
+a stuck pixel near the scene's average shifts little on average but has too little variance.
 
 Deterministic: the same arguments and seed give byte-identical files.
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -184,6 +189,25 @@ def encode_srgb8(rgb: np.ndarray) -> np.ndarray:
     return np.round(np.power(np.clip(rgb, 0.0, 1.0), 1 / 2.2) * 255.0).astype(np.uint8)
 
 
+def jpeg_round_trip(rgb8: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb8).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def add_visibility(totals, defects, delivered, clean) -> None:
+    """Adds, per defect, the signed change (delivered - clean, 8-bit levels) over its 3x3 window and channels;
+    visibility is then the largest |mean change|: a consistent shift survives averaging over the frames,
+    JPEG's block-wide requantisation noise (either sign) does not."""
+    height, width = delivered.shape[:2]
+    for i, d in enumerate(defects):
+        y0, y1, x0, x1 = max(0, d["y"] - 1), min(height, d["y"] + 2), max(0, d["x"] - 1), min(width, d["x"] + 2)
+        window = np.zeros((3, 3, delivered.shape[2]))
+        window[:y1 - y0, :x1 - x0] = delivered[y0:y1, x0:x1].astype(np.float64) - clean[y0:y1, x0:x1].astype(np.float64)
+        totals[i] = window if isinstance(totals[i], float) else totals[i] + window
+
+
 def write_frame(path: Path, rgb8: np.ndarray, fmt: str, quality: int) -> None:
     if fmt == "npy":
         np.save(path, rgb8)
@@ -228,11 +252,13 @@ def main(argv=None) -> int:
                             args.spacing, args.margin)
     args.out.mkdir(parents=True, exist_ok=True)
     files, raw_files = [], []
+    visibility = [0.0] * len(defects)   # per defect: the summed 3x3xC change, see add_visibility
     for index in range(args.frames):
         scene = frame_scene(rng, sources, args.width, args.height)
         raw = mosaic(scene, args.cfa)
         shot = np.sqrt(np.maximum(raw, 0) / args.full_well)
         raw = raw + rng.standard_normal(raw.shape, dtype=np.float32) * (shot + args.read_noise)
+        clean16 = np.round(np.clip(raw, 0.0, 1.0) * 65535.0).astype(np.uint16)
         apply_defects(raw, defects)
         raw16 = np.round(np.clip(raw, 0.0, 1.0) * 65535.0).astype(np.uint16)
         if args.raw:
@@ -245,8 +271,21 @@ def main(argv=None) -> int:
         if args.format != "none":
             rgb8 = encode_srgb8(demosaic(raw16, args.cfa, args.demosaic))
             name = f"frame_{index:04d}.{args.format}"
-            write_frame(args.out / name, rgb8, args.format, qualities[index % len(qualities)])
+            quality = qualities[index % len(qualities)]
+            write_frame(args.out / name, rgb8, args.format, quality)
             files.append(name)
+            # What the defects change in the delivered file: the same frame rendered without them.
+            clean8 = encode_srgb8(demosaic(clean16, args.cfa, args.demosaic))
+            if args.format == "jpg":
+                delivered = np.asarray(Image.open(args.out / name).convert("RGB"))
+                clean8 = jpeg_round_trip(clean8, quality)
+            else:
+                delivered = rgb8
+            add_visibility(visibility, defects, delivered, clean8)
+        else:
+            add_visibility(visibility, defects, raw16[:, :, None] / 257.0, clean16[:, :, None] / 257.0)
+    for d, total in zip(defects, visibility):
+        d["mean_shift"] = round(float(np.abs(np.asarray(total) / args.frames).max()), 2)
 
     truth = {
         "width": args.width, "height": args.height, "frames": args.frames, "cfa": args.cfa, "seed": args.seed,

@@ -100,7 +100,8 @@ def main(argv=None) -> int:
     for kind, counts in result["per_kind"].items():
         print(f"  {kind:6s} {counts['found']}/{counts['planted']}")
     for d in result["missed"]:
-        print(f"  missed {d['kind']} {d['strength']:g} at x={d['x']} y={d['y']} channel {d['channel']}")
+        shift = f", mean shift {d['mean_shift']:g} levels" if "mean_shift" in d else ""
+        print(f"  missed {d['kind']} {d['strength']:g} at x={d['x']} y={d['y']} channel {d['channel']}{shift}")
     return 0
 
 

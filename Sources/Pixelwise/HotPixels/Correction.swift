@@ -33,13 +33,10 @@ public enum DefectCorrection {
 
         /// The filter colour at a photosite: 0 red, 1 green, 2 blue.
         @inlinable public func colour(x: Int, y: Int) -> Int {
-            let index = (y & 1) &* 2 &+ (x & 1)
-            switch self {
-            case .rggb: return [0, 1, 1, 2][index]
-            case .bggr: return [2, 1, 1, 0][index]
-            case .grbg: return [1, 0, 2, 1][index]
-            case .gbrg: return [1, 2, 0, 1][index]
-            }
+            // Green where x + y has the pattern's parity; red and blue alternate by row on the other sites.
+            if ((x &+ y) & 1 == 0) == greenOnEvenSum { return 1 }
+            let redOnEvenRow = self == .rggb || self == .grbg
+            return ((y & 1 == 0) == redOnEvenRow) ? 0 : 2
         }
 
         /// Whether green photosites are those where `x + y` is even (GRBG, GBRG) rather than odd.
@@ -93,12 +90,17 @@ public enum DefectCorrection {
         /// Pixels (each once, row-major) with at least one listed sample that had no usable neighbour and
         /// was left as it was.
         public var unrepaired: [Site]
+
+        public init(repairedSamples: Int, unrepaired: [Site]) {
+            self.repairedSamples = repairedSamples
+            self.unrepaired = unrepaired
+        }
     }
 
     /// Repairs `sites` in `image`. Throws before changing anything when a site lies outside the image,
     /// names a channel the selection cannot repair, or `layout` is a mosaic and the image is not 1-channel.
     /// Duplicate sites are repaired once.
-    @discardableResult
+    @inlinable @discardableResult
     public static func apply<Sample: PixelSample>(
         to image: inout Image<Sample>, sites: [Site], layout: Layout = .pixels,
         channels selection: ChannelSelection = .allColourChannels
@@ -156,7 +158,7 @@ public enum DefectCorrection {
     }
 
     /// Repairs the pixels of a defect map (see ``apply(to:sites:layout:channels:)``).
-    @discardableResult
+    @inlinable @discardableResult
     public static func apply<Sample: PixelSample>(
         to image: inout Image<Sample>, defects: [DefectCandidate], layout: Layout = .pixels,
         channels selection: ChannelSelection = .allColourChannels
@@ -169,6 +171,12 @@ public enum DefectCorrection {
         public var dx: Int
         public var dy: Int
         public var weight: Double
+
+        public init(dx: Int, dy: Int, weight: Double) {
+            self.dx = dx
+            self.dy = dy
+            self.weight = weight
+        }
     }
 
     @usableFromInline static let diagonalWeight = 1.0 / 2.0.squareRoot()
@@ -196,7 +204,7 @@ public enum DefectCorrection {
     ]
 
     /// The neighbours used to repair the sample at (`x`, `y`).
-    public static func neighbourOffsets(layout: Layout, x: Int, y: Int) -> [NeighbourOffset] {
+    @inlinable public static func neighbourOffsets(layout: Layout, x: Int, y: Int) -> [NeighbourOffset] {
         switch layout {
         case .pixels:
             return pixelNeighbours

@@ -100,7 +100,8 @@ func bytes(of path: String) -> [UInt8] {
 
 /// Writes bytes to a file (not atomically: tests build deliberately broken files).
 func writeBytes(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    let written = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    precondition(written, "cannot write \(path)")
 }
 
 /// A copy of `source` cut to its first half.
@@ -180,4 +181,102 @@ struct RoundTripCase: CustomStringConvertible, Sendable {
             }
         }
     }
+}
+
+/// A little-endian classic TIFF built byte by byte, for files no library writes on purpose (DNGs,
+/// directories before the pixels, odd tags). Values longer than 4 bytes go after the directory.
+struct HandBuiltTIFF {
+    enum FieldType: UInt16 { case byte = 1, ascii = 2, short = 3, long = 4, rational = 5, srational = 10 }
+    struct Entry {
+        var tag: UInt16
+        var type: FieldType
+        var count: Int
+        var payload: [UInt8]
+    }
+    var entries: [Entry] = []
+
+    mutating func shorts(_ tag: UInt16, _ values: [UInt16]) {
+        entries.append(Entry(tag: tag, type: .short, count: values.count, payload: values.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+    }
+    mutating func longs(_ tag: UInt16, _ values: [UInt32]) {
+        entries.append(Entry(tag: tag, type: .long, count: values.count, payload: values.flatMap { v in (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }))
+    }
+    mutating func bytes(_ tag: UInt16, _ values: [UInt8]) {
+        entries.append(Entry(tag: tag, type: .byte, count: values.count, payload: values))
+    }
+    mutating func ascii(_ tag: UInt16, _ text: String) {
+        let payload = Array(text.utf8) + [0]
+        entries.append(Entry(tag: tag, type: .ascii, count: payload.count, payload: payload))
+    }
+    mutating func signedRationals(_ tag: UInt16, _ values: [(Int32, Int32)]) {
+        let payload = values.flatMap { pair in [pair.0, pair.1].flatMap { v in (0..<4).map { UInt8((UInt32(bitPattern: v) >> (8 * $0)) & 0xFF) } } }
+        entries.append(Entry(tag: tag, type: .srational, count: values.count, payload: payload))
+    }
+
+    /// The file: header, directory (entries sorted by tag), out-of-line values, then `pixels`, whose
+    /// offset is written into tag 273 (StripOffsets) or 324 (TileOffsets), present with one LONG.
+    func build(pixels: [UInt8]) -> [UInt8] {
+        let sorted = entries.sorted { $0.tag < $1.tag }
+        let directorySize = 2 + sorted.count * 12 + 4
+        var extra = [UInt8]()
+        var extraOffsets = [Int]()
+        for entry in sorted {
+            extraOffsets.append(8 + directorySize + extra.count)
+            if entry.payload.count > 4 {
+                extra += entry.payload
+                if extra.count % 2 == 1 { extra.append(0) }
+            }
+        }
+        let pixelOffset = UInt32(8 + directorySize + extra.count)
+        var out: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+        func append16(_ value: UInt16) { out += [UInt8(value & 0xFF), UInt8(value >> 8)] }
+        func append32(_ value: UInt32) { out += (0..<4).map { UInt8((value >> (8 * $0)) & 0xFF) } }
+        append16(UInt16(sorted.count))
+        for (index, entry) in sorted.enumerated() {
+            append16(entry.tag)
+            append16(entry.type.rawValue)
+            append32(UInt32(entry.count))
+            if entry.tag == 273 || entry.tag == 324 {
+                append32(pixelOffset)
+            } else if entry.payload.count > 4 {
+                append32(UInt32(extraOffsets[index]))
+            } else {
+                out += entry.payload + [UInt8](repeating: 0, count: 4 - entry.payload.count)
+            }
+        }
+        append32(0)
+        return out + extra + pixels
+    }
+}
+
+/// A minimal uncompressed 16-bit DNG of `mosaic` (row-major, `width × height`) with the given 2×2 CFA
+/// pattern (0 = red, 1 = green, 2 = blue) and, optionally, an active area (top, left, bottom, right).
+func minimalDNG(mosaic: [UInt16], width: Int, height: Int, pattern: [UInt8],
+                activeArea: (top: Int, left: Int, bottom: Int, right: Int)? = nil) -> [UInt8] {
+    var tiff = HandBuiltTIFF()
+    tiff.longs(254, [0])                                   // NewSubfileType: main image
+    tiff.longs(256, [UInt32(width)])
+    tiff.longs(257, [UInt32(height)])
+    tiff.shorts(258, [16])                                 // BitsPerSample
+    tiff.shorts(259, [1])                                  // no compression
+    tiff.shorts(262, [32803])                              // Photometric: CFA
+    tiff.ascii(271, "Pixelwise")                           // Make
+    tiff.ascii(272, "Test")                                // Model
+    tiff.longs(273, [0])                                   // StripOffsets (patched)
+    tiff.shorts(277, [1])                                  // SamplesPerPixel
+    tiff.longs(278, [UInt32(height)])                      // RowsPerStrip
+    tiff.longs(279, [UInt32(width * height * 2)])          // StripByteCounts
+    tiff.shorts(33421, [2, 2])                             // CFARepeatPatternDim
+    tiff.bytes(33422, pattern)                             // CFAPattern
+    tiff.bytes(50706, [1, 4, 0, 0])                        // DNGVersion
+    tiff.bytes(50707, [1, 1, 0, 0])                        // DNGBackwardVersion
+    tiff.ascii(50708, "Pixelwise Test")                    // UniqueCameraModel
+    tiff.shorts(50717, [65535])                            // WhiteLevel
+    tiff.signedRationals(50721, [(1, 1), (0, 1), (0, 1), (0, 1), (1, 1), (0, 1), (0, 1), (0, 1), (1, 1)])  // ColorMatrix1
+    tiff.shorts(50778, [21])                               // CalibrationIlluminant1: D65
+    if let area = activeArea {
+        tiff.longs(50829, [UInt32(area.top), UInt32(area.left), UInt32(area.bottom), UInt32(area.right)])  // ActiveArea
+    }
+    let pixels = mosaic.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    return tiff.build(pixels: pixels)
 }

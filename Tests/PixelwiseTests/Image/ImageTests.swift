@@ -24,7 +24,7 @@ struct ImageTests {
     }
 
     @Test func equalityIgnoresStride() {
-        let parent = Image<Float>(width: 6, height: 6, channels: 3, samples: (0..<108).map(Float.init))
+        let parent = Image<Float>(width: 6, height: 6, channels: 3, samples: (0..<108).map { Float($0) })
         let view = parent.region(x: 2, y: 1, width: 3, height: 4)
         #expect(view == view.compacted())
         #expect(view != parent.region(x: 1, y: 1, width: 3, height: 4))

@@ -1,0 +1,115 @@
+/// Where a variable blur takes its per-pixel radius (box) or σ (Gaussian) from: one value per pixel,
+/// produced a row at a time so that a 15000×15000 map never has to exist as `Double`s.
+public protocol RadiusField: Sendable {
+    /// Columns; must equal the image's width.
+    var width: Int { get }
+    /// Rows; must equal the image's height.
+    var height: Int { get }
+    /// Names the source in error messages (a file path in the CLI).
+    var sourceName: String { get }
+    /// Writes the `width` radii of row `y` to `radii`. Values are checked by ``validatedRowMaxima()``.
+    func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>)
+}
+
+extension RadiusField {
+    /// The largest radius of every row, after checking that every radius is finite and ≥ 0.
+    /// Runs on every core; throws ``BlurError/invalidRadius(source:x:y:value:)`` for the first bad value found.
+    @inlinable public func validatedRowMaxima() throws(BlurError) -> [Double] {
+        let width = self.width
+        let partials = Parallel.mapChunks(count: height, minimumChunk: 16) { rows -> (maxima: [Double], bad: (Int, Int, Double)?) in
+            let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(width, 1))
+            defer { buffer.deallocate() }
+            var maxima = [Double]()
+            maxima.reserveCapacity(rows.count)
+            for y in rows {
+                loadRow(y, into: buffer)
+                var largest = 0.0
+                var valid = true
+                for x in 0..<width {
+                    let r = buffer[x]
+                    // One comparison rejects NaN (fails >=), negatives and +inf.
+                    if !(r >= 0 && r < .infinity) { valid = false; break }
+                    largest = Swift.max(largest, r)
+                }
+                if !valid {
+                    let x = (0..<width).first { !(buffer[$0] >= 0 && buffer[$0] < .infinity) }!
+                    return (maxima, (x, y, buffer[x]))
+                }
+                maxima.append(largest)
+            }
+            return (maxima, nil)
+        }
+        var maxima = [Double]()
+        maxima.reserveCapacity(height)
+        for part in partials {
+            if let (x, y, value) = part.bad { throw .invalidRadius(source: sourceName, x: x, y: y, value: value) }
+            maxima += part.maxima
+        }
+        return maxima
+    }
+
+    /// The whole field as an image (for `--save-radius-map`), in `Float` or `Double`.
+    @inlinable public func image<Out: BinaryFloatingPoint & PixelSample>(as type: Out.Type = Double.self) -> Image<Out> {
+        var result = Image<Out>(uninitializedWidth: width, height: height, channels: 1)
+        let width = self.width
+        result.withUnsafeMutableBuffer { target in
+            Parallel.forEachChunk(count: height, minimumChunk: 16) { rows in
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(width, 1))
+                defer { buffer.deallocate() }
+                for y in rows {
+                    loadRow(y, into: buffer)
+                    let row = target.rowPointer(y)
+                    for x in 0..<width { row[x] = Out(buffer[x]) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Checks that the field covers an image of the given size.
+    @inlinable public func checkSize(imageWidth: Int, imageHeight: Int) throws(BlurError) {
+        guard width == imageWidth, height == imageHeight else {
+            throw .sizeMismatch(source: sourceName, width: width, height: height, imageWidth: imageWidth, imageHeight: imageHeight)
+        }
+    }
+}
+
+/// The same radius everywhere (`--radius R`).
+public struct UniformRadius: RadiusField {
+    public let width: Int
+    public let height: Int
+    public let radius: Double
+    public var sourceName: String { "--radius" }
+
+    public init(width: Int, height: Int, radius: Double) {
+        self.width = width
+        self.height = height
+        self.radius = radius
+    }
+
+    @inlinable public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
+        radii.update(repeating: radius, count: width)
+    }
+}
+
+/// A radius per pixel read from a one-channel image of any sample type (`--radius-map`).
+public struct RadiusMap<Sample: PixelSample>: RadiusField {
+    public let map: Image<Sample>
+    public let sourceName: String
+    public var width: Int { map.width }
+    public var height: Int { map.height }
+
+    /// Throws ``BlurError/notOneChannel(source:channels:)`` unless the map has one channel.
+    public init(_ map: Image<Sample>, sourceName: String = "radius map") throws(BlurError) {
+        guard map.channels == 1 else { throw .notOneChannel(source: sourceName, channels: map.channels) }
+        self.map = map
+        self.sourceName = sourceName
+    }
+
+    @inlinable public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
+        map.withUnsafeBuffer { buffer in
+            let row = buffer.rowPointer(y)
+            for x in 0..<buffer.width { radii[x] = row[x].doubleValue }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+/// Blur with a kernel whose size changes from pixel to pixel.
+///
+/// - ``boxMean(_:radii:as:imageName:memoryBudget:progress:)``: the exact mean over the window of radius r
+///   centred on each pixel, clipped at the borders and divided by the number of pixels inside, with fractional
+///   radii weighting the outer ring. O(1) per pixel whatever the radius, via summed-area tables.
+/// - ``gaussian(_:sigmas:as:imageName:memoryBudget:progress:)``: a Gaussian of per-pixel σ, renormalised over
+///   the part of its support inside the image.
+///
+/// Both work on horizontal strips whose tables or level buffers fit a memory budget, so a 15000×15000 image
+/// never needs a full-image table, and run each strip on every core.
+public enum VariableBlur {
+    /// The default working-memory budget for strip tables: a quarter of input plus output, 16 MiB to 1 GiB.
+    public static func defaultMemoryBudget(imageBytes: Int, outputBytes: Int) -> Int {
+        Swift.min(Swift.max((imageBytes + outputBytes) / 4, 16 << 20), 1 << 30)
+    }
+
+    /// One horizontal strip of output rows `rows`, needing input rows `inputRows` (its halo included).
+    @usableFromInline struct Strip: Sendable {
+        @usableFromInline var rows: Range<Int>
+        @usableFromInline var inputRows: Range<Int>
+        @inlinable init(rows: Range<Int>, inputRows: Range<Int>) { self.rows = rows; self.inputRows = inputRows }
+    }
+
+    /// Splits `0..<height` into strips whose input rows (output rows plus `reach(y)` either side, clipped)
+    /// number at most `maximumInputRows` — except single rows whose own reach is larger.
+    @usableFromInline static func plan(height: Int, maximumInputRows: Int, reach: (Int) -> Int) -> [Strip] {
+        var strips = [Strip]()
+        var start = 0
+        while start < height {
+            var largest = reach(start)
+            var end = start + 1
+            while end < height {
+                let next = Swift.max(largest, reach(end))
+                let rows = Swift.min(height, end + 1 + next) - Swift.max(0, start - next)
+                if rows > maximumInputRows { break }
+                largest = next
+                end += 1
+            }
+            strips.append(Strip(rows: start..<end,
+                                inputRows: Swift.max(0, start - largest)..<Swift.min(height, end + largest)))
+            start = end
+        }
+        return strips
+    }
+
+    // MARK: Box mean
+
+    /// `Out(roundingClamping:)` without libm's `round` call for the integer types (same results: halves away
+    /// from zero, clamped, NaN to 0).
+    @inlinable @inline(__always) static func sample<Out: PixelSample>(_ value: Double) -> Out {
+        if Out.self == UInt8.self {
+            let v: UInt8 = value.isNaN || value <= 0 ? 0 : UInt8(Swift.min(value + 0.5, 255))
+            return unsafeBitCast(v, to: Out.self)
+        }
+        if Out.self == UInt16.self {
+            let v: UInt16 = value.isNaN || value <= 0 ? 0 : UInt16(Swift.min(value + 0.5, 65535))
+            return unsafeBitCast(v, to: Out.self)
+        }
+        return Out(roundingClamping: value)
+    }
+
+    /// ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` with output in the input's sample type.
+    @inlinable public static func boxMean<S: PixelSample, Field: RadiusField>(
+        _ image: Image<S>, radii: Field, imageName: String = "image",
+        memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(BlurError) -> Image<S> {
+        try boxMean(image, radii: radii, as: S.self, imageName: imageName, memoryBudget: memoryBudget, progress: progress)
+    }
+
+    /// The exact variable box mean: each output pixel is the mean of the input over the in-bounds part of the
+    /// (2r+1)×(2r+1) window centred on it, where r is its radius in `radii`.
+    ///
+    /// For r = n + f (0 ≤ f < 1) the ring at Chebyshev distance n+1 counts with weight f:
+    /// mean = (S(n) + f·(S(n+1) − S(n))) / (A(n) + f·(A(n+1) − A(n))), S the in-bounds window sum and A its
+    /// pixel count; integer r gives exactly Σ/count. Integer images sum exactly in `UInt32` or `UInt64` tables,
+    /// float images in `Double`. Output samples of an integer type are rounded to nearest and clamped.
+    ///
+    /// - Parameters:
+    ///   - memoryBudget: bytes for the strip's summed-area table (default ``defaultMemoryBudget(imageBytes:outputBytes:)``).
+    ///   - progress: called with the number of output rows finished, from any thread.
+    /// - Throws: ``BlurError`` for an empty image, a field of another size, or a negative/NaN/infinite radius;
+    ///   nothing is computed then.
+    @inlinable public static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+        _ image: Image<S>, radii: Field, as output: Out.Type, imageName: String = "image",
+        memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(BlurError) -> Image<Out> {
+        guard !image.isEmpty else { throw .emptyImage(source: imageName) }
+        try radii.checkSize(imageWidth: image.width, imageHeight: image.height)
+        let maxima = try radii.validatedRowMaxima()
+        let width = image.width, height = image.height
+        let cap = Swift.max(width, height)
+        // How far (in rows) a pixel of each row reaches: n + 1 covers the fractional ring.
+        let reach = maxima.map { Swift.min(cap, Int($0.rounded(.down)) + 1) }
+        let budget = memoryBudget ?? defaultMemoryBudget(imageBytes: image.sampleCount * MemoryLayout<S>.size,
+                                                          outputBytes: image.sampleCount * MemoryLayout<Out>.size)
+        if !S.sampleType.isInteger {
+            return boxMean(image, radii: radii, reach: reach, table: Double.self, output: Out.self, budget: budget, progress: progress)
+        }
+        let side = 2 * (reach.max() ?? 0) + 1
+        let largestSum = Double(Swift.min(side, width)) * Double(Swift.min(side, height)) * S.maximumValue.doubleValue
+        if largestSum < 4_294_967_296 {
+            return boxMean(image, radii: radii, reach: reach, table: UInt32.self, output: Out.self, budget: budget, progress: progress)
+        }
+        return boxMean(image, radii: radii, reach: reach, table: UInt64.self, output: Out.self, budget: budget, progress: progress)
+    }
+
+    @inlinable static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
+        _ image: Image<S>, radii: Field, reach: [Int], table: Element.Type, output: Out.Type, budget: Int,
+        progress: (@Sendable (Int) -> Void)?
+    ) -> Image<Out> {
+        let width = image.width, height = image.height, channels = image.channels
+        let rowBytes = (width + 1) * channels * MemoryLayout<Element>.stride
+        // Strips at least four halos tall, so that rebuilding the halo rows costs at most a third more.
+        let halo = 2 * (reach.max() ?? 0) + 1
+        let rowsAllowed = Swift.max(budget / rowBytes - 1, Swift.min(4 * halo, height))
+        let strips = plan(height: height, maximumInputRows: Swift.max(1, rowsAllowed)) { reach[$0] }
+        let tableRows = strips.map { $0.inputRows.count + 1 }.max() ?? 1
+        let storage = TableMemory.allocate(Element.self, count: tableRows * (width + 1) * channels)
+        defer { TableMemory.deallocate(storage) }
+        let cap = Swift.max(width, height)
+        let capRadius = Double(cap)
+        var result = Image<Out>(uninitializedWidth: width, height: height, channels: channels)
+        image.withUnsafeBuffer { source in
+            result.withUnsafeMutableBuffer { target in
+                for strip in strips {
+                    let sums = SummedAreaStrip<Element>.build(in: storage, image: source,
+                                                              firstRow: strip.inputRows.lowerBound, endRow: strip.inputRows.upperBound)
+                    let first = strip.rows.lowerBound
+                    Parallel.forEachChunk(count: strip.rows.count, minimumChunk: 4) { chunk in
+                        // Blocks of rows × tiles of columns: the table rows a tile's windows touch stay in
+                        // cache even when neighbouring radii differ wildly (the seed's random radii).
+                        let blockRows = 16, tileWidth = 128
+                        let radiusBlock = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * width)
+                        defer { radiusBlock.deallocate() }
+                        var blockStart = first + chunk.lowerBound
+                        while blockStart < first + chunk.upperBound {
+                            let blockEnd = Swift.min(blockStart + blockRows, first + chunk.upperBound)
+                            for y in blockStart..<blockEnd { radii.loadRow(y, into: radiusBlock + (y - blockStart) * width) }
+                            var tileStart = 0
+                            while tileStart < width {
+                                let tileEnd = Swift.min(width, tileStart + tileWidth)
+                                for y in blockStart..<blockEnd {
+                                    let radiusRow = radiusBlock + (y - blockStart) * width
+                                    let out = target.rowPointer(y)
+                                    for x in tileStart..<tileEnd {
+                                        let r = radiusRow[x]
+                                        let n: Int, f: Double
+                                        if r >= capRadius { n = cap; f = 0 } else { n = Int(r); f = r - Double(n) }
+                                        let y0 = Swift.max(0, y &- n), y1 = Swift.min(height, y &+ n &+ 1)
+                                        let x0 = Swift.max(0, x &- n) &* channels, x1 = Swift.min(width, x &+ n &+ 1) &* channels
+                                        let top = sums.row(y0), bottom = sums.row(y1)
+                                        let area = Double((y1 &- y0) &* (x1 &- x0) / channels)
+                                        let pixel = out + x &* channels
+                                        if f == 0 {
+                                            for c in 0..<channels {
+                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                                pixel[c] = sample(s.asDouble / area)
+                                            }
+                                        } else {
+                                            let m = n &+ 1
+                                            let v0 = Swift.max(0, y &- m), v1 = Swift.min(height, y &+ m &+ 1)
+                                            let u0 = Swift.max(0, x &- m) &* channels, u1 = Swift.min(width, x &+ m &+ 1) &* channels
+                                            let outerTop = sums.row(v0), outerBottom = sums.row(v1)
+                                            let outerArea = Double((v1 &- v0) &* (u1 &- u0) / channels)
+                                            let denominator = area + f * (outerArea - area)
+                                            for c in 0..<channels {
+                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                                let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
+                                                                      Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
+                                                let ring = Element.minus(t, s).asDouble
+                                                pixel[c] = sample((s.asDouble + f * ring) / denominator)
+                                            }
+                                        }
+
+                                    }
+                                }
+                                tileStart = tileEnd
+                            }
+                            blockStart = blockEnd
+                        }
+                        progress?(chunk.count)
+                    }
+                }
+            }
+        }
+        return result
+    }
+}

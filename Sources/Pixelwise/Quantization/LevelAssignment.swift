@@ -1,0 +1,255 @@
+/// The outputs of quantizing one image: labels (0..K−1 in ascending order of centre) and the quantized
+/// image (each pixel replaced by its level's value); either may be skipped.
+public struct QuantizedImages<Label: PixelSample & FixedWidthInteger, Value: PixelSample>: Sendable {
+    public var labels: Image<Label>?
+    public var values: Image<Value>?
+
+    @inlinable public init(labels: Image<Label>?, values: Image<Value>?) {
+        self.labels = labels
+        self.values = values
+    }
+}
+
+extension QuantizationLevels {
+    /// Maps every pixel of a single-channel image to its level, in one parallel pass.
+    ///
+    /// 8- and 16-bit images go through lookup tables (one entry per possible sample value); float images
+    /// through a branch-free binary search over the thresholds in the image's own sample type, so no
+    /// pixel is ever widened into a temporary array. NaN samples are refused (`.notANumber`); `Label`
+    /// must hold `count − 1` (UInt8 for K ≤ 256, UInt16 up to 65536).
+    public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, labelType: Label.Type, valueType: Value.Type, makeLabels: Bool = true, makeValues: Bool = true
+    ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
+        precondition(image.channels == 1, "quantize one channel at a time")
+        precondition(count - 1 <= Int(Label.max), "label type too narrow for \(count) levels")
+        let values = levelValues(as: Value.self)
+        switch S.sampleType {
+        case .uint8:
+            let table = labelTable(for: UInt8.self)
+            return Self.assignByTable(image as! Image<UInt8>, labels: table.map { Label(truncatingIfNeeded: $0) },
+                                      values: table.map { values[$0] }, makeLabels: makeLabels, makeValues: makeValues)
+        case .uint16:
+            let table = labelTable(for: UInt16.self)
+            return Self.assignByTable(image as! Image<UInt16>, labels: table.map { Label(truncatingIfNeeded: $0) },
+                                      values: table.map { values[$0] }, makeLabels: makeLabels, makeValues: makeValues)
+        case .float32:
+            return try Self.assignBySearch(image as! Image<Float>, thresholds: sampleThresholds(as: Float.self),
+                                           values: values, labelType: Label.self, makeLabels: makeLabels, makeValues: makeValues)
+        case .float64:
+            return try Self.assignBySearch(image as! Image<Double>, thresholds: sampleThresholds(as: Double.self),
+                                           values: values, labelType: Label.self, makeLabels: makeLabels, makeValues: makeValues)
+        }
+    }
+
+    /// Rows per parallel chunk: at least ~64k pixels so that dispatching stays negligible.
+    @inlinable static func minimumRows(width: Int) -> Int { Swift.max(1, 65536 / Swift.max(width, 1)) }
+
+    /// The lookup-table path: one load per table per pixel. Specialised for every type combination the
+    /// CLI uses, so that callers in generic code still run the concrete loop.
+    @_specialize(where S == UInt8, Label == UInt8, Value == UInt8)
+    @_specialize(where S == UInt8, Label == UInt8, Value == Double)
+    @_specialize(where S == UInt8, Label == UInt16, Value == UInt8)
+    @_specialize(where S == UInt8, Label == UInt16, Value == Double)
+    @_specialize(where S == UInt16, Label == UInt8, Value == UInt16)
+    @_specialize(where S == UInt16, Label == UInt8, Value == Double)
+    @_specialize(where S == UInt16, Label == UInt16, Value == UInt16)
+    @_specialize(where S == UInt16, Label == UInt16, Value == Double)
+    @inlinable static func assignByTable<S: FixedWidthInteger & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, labels labelTable: [Label], values valueTable: [Value], makeLabels: Bool, makeValues: Bool
+    ) -> QuantizedImages<Label, Value> {
+        var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
+        var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
+        let width = image.width
+        image.withUnsafeBuffer { source in
+            withOptionalMutableBuffer(&labels) { labelBuffer in
+                withOptionalMutableBuffer(&values) { valueBuffer in
+                    labelTable.withUnsafeBufferPointer { labelTable in
+                        valueTable.withUnsafeBufferPointer { valueTable in
+                            let labelLookup = SendableConstPointer(labelTable.baseAddress)
+                            let valueLookup = SendableConstPointer(valueTable.baseAddress)
+                            Parallel.forEachChunk(count: image.height, minimumChunk: minimumRows(width: width)) { rows in
+                                let labelLookup = labelLookup.pointer!, valueLookup = valueLookup.pointer!
+                                for y in rows {
+                                    let input = source.rowPointer(y)
+                                    switch (labelBuffer, valueBuffer) {
+                                    case let (labelBuffer?, valueBuffer?):
+                                        let l = labelBuffer.rowPointer(y), v = valueBuffer.rowPointer(y)
+                                        for x in 0..<width {
+                                            let sample = Int(input[x])
+                                            l[x] = labelLookup[sample]
+                                            v[x] = valueLookup[sample]
+                                        }
+                                    case let (labelBuffer?, nil):
+                                        let l = labelBuffer.rowPointer(y)
+                                        for x in 0..<width { l[x] = labelLookup[Int(input[x])] }
+                                    case let (nil, valueBuffer?):
+                                        let v = valueBuffer.rowPointer(y)
+                                        for x in 0..<width { v[x] = valueLookup[Int(input[x])] }
+                                    case (nil, nil):
+                                        break
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return QuantizedImages(labels: labels, values: values)
+    }
+
+    /// The float path: branch-free binary search over thresholds padded with NaN to 2^m − 1 entries
+    /// (`v >= NaN` is false, so padding never counts). Specialised like ``assignByTable``.
+    @_specialize(where S == Float, Label == UInt8, Value == Double)
+    @_specialize(where S == Float, Label == UInt8, Value == Float)
+    @_specialize(where S == Float, Label == UInt16, Value == Double)
+    @_specialize(where S == Float, Label == UInt16, Value == Float)
+    @_specialize(where S == Double, Label == UInt8, Value == Double)
+    @_specialize(where S == Double, Label == UInt16, Value == Double)
+    @inlinable static func assignBySearch<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, thresholds: [S], values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
+    ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
+        // The labeler decides the inner loop; each is a concrete type so the row loop is compiled for it.
+        if thresholds.count <= 7 {
+            return try assignRows(image, labeler: EightLevelLabeler(thresholds), values: valueTable, labelType: Label.self,
+                                  makeLabels: makeLabels, makeValues: makeValues)
+        }
+        if thresholds.count <= 31 {
+            return try assignRows(image, labeler: LinearLabeler(thresholds), values: valueTable, labelType: Label.self,
+                                  makeLabels: makeLabels, makeValues: makeValues)
+        }
+        return try assignRows(image, labeler: BisectingLabeler(thresholds), values: valueTable, labelType: Label.self,
+                              makeLabels: makeLabels, makeValues: makeValues)
+    }
+
+    /// Labels, values and the NaN check for every row, in parallel.
+    @inlinable static func assignRows<S: BinaryFloatingPoint & PixelSample, L: Labeler, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, labeler: L, values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
+    ) throws(QuantizationError) -> QuantizedImages<Label, Value> where L.Sample == S {
+        var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
+        var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
+        let width = image.width
+        let firstNaNRow: Int? = image.withUnsafeBuffer { source in
+            withOptionalMutableBuffer(&labels) { labelBuffer in
+                withOptionalMutableBuffer(&values) { valueBuffer in
+                    valueTable.withUnsafeBufferPointer { valueTable in
+                        let valueLookup = SendableConstPointer(valueTable.baseAddress)
+                        let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
+                            let valueLookup = valueLookup.pointer!
+                            var firstNaN: Int?
+                            for y in rows {
+                                let input = source.rowPointer(y)
+                                var nan: UInt8 = 0
+                                switch (labelBuffer, valueBuffer) {
+                                case let (labelBuffer?, valueBuffer?):
+                                    let l = labelBuffer.rowPointer(y), v = valueBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        let level = labeler.label(sample)
+                                        l[x] = Label(truncatingIfNeeded: level)
+                                        v[x] = valueLookup[level]
+                                    }
+                                case let (labelBuffer?, nil):
+                                    let l = labelBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        l[x] = Label(truncatingIfNeeded: labeler.label(sample))
+                                    }
+                                case let (nil, valueBuffer?):
+                                    let v = valueBuffer.rowPointer(y)
+                                    for x in 0..<width {
+                                        let sample = input[x]
+                                        nan |= sample != sample ? 1 : 0
+                                        v[x] = valueLookup[labeler.label(sample)]
+                                    }
+                                case (nil, nil):
+                                    for x in 0..<width { nan |= input[x] != input[x] ? 1 : 0 }
+                                }
+                                if nan != 0 && firstNaN == nil { firstNaN = y }
+                            }
+                            return firstNaN
+                        }
+                        return partials.lazy.compactMap { $0 }.first
+                    }
+                }
+            }
+        }
+        if let y = firstNaNRow {
+            let x = image.withUnsafeBuffer { buffer in buffer.row(y).firstIndex { $0.isNaN } ?? 0 }
+            throw .notANumber(x: x, y: y)
+        }
+        return QuantizedImages(labels: labels, values: values)
+    }
+}
+
+/// Maps a sample to its label given sorted thresholds (label = number of thresholds ≤ sample).
+/// The compiler turns comparisons in these loops into branches, which random pixels mispredict half the
+/// time; the small-K labelers therefore count sign bits of `sample − threshold` instead (IEEE
+/// subtraction is exactly zero only when the operands are equal, and keeps its sign under overflow).
+/// A NaN sample gets some label in range; NaN is refused by the caller.
+public protocol Labeler: Sendable {
+    associatedtype Sample: BinaryFloatingPoint & PixelSample
+    func label(_ sample: Sample) -> Int
+}
+
+/// Up to 7 thresholds (K ≤ 8), unrolled: missing thresholds are the largest finite value, and the count
+/// is clamped to the real number of thresholds so that samples at or above it stay in range.
+public struct EightLevelLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler {
+    @usableFromInline let t0, t1, t2, t3, t4, t5, t6: Sample
+    @usableFromInline let count: Int
+
+    @inlinable public init(_ thresholds: [Sample]) {
+        precondition(thresholds.count <= 7)
+        let padded = thresholds + [Sample](repeating: .greatestFiniteMagnitude, count: 7 - thresholds.count)
+        (t0, t1, t2, t3, t4, t5, t6) = (padded[0], padded[1], padded[2], padded[3], padded[4], padded[5], padded[6])
+        count = thresholds.count
+    }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        let below = (sample - t0).sign.rawValue &+ (sample - t1).sign.rawValue &+ (sample - t2).sign.rawValue
+            &+ (sample - t3).sign.rawValue &+ (sample - t4).sign.rawValue &+ (sample - t5).sign.rawValue
+            &+ (sample - t6).sign.rawValue
+        return Swift.min(7 &- below, count)
+    }
+}
+
+/// Up to 31 thresholds: the same sign-bit count in a loop.
+public struct LinearLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
+    @usableFromInline let thresholds: [Sample]
+    @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        thresholds.withUnsafeBufferPointer { steps in
+            var below = 0
+            for t in 0..<steps.count { below &+= (sample - steps[t]).sign.rawValue }
+            return steps.count &- below
+        }
+    }
+}
+
+/// Any number of thresholds: binary search (log₂ K steps; branchy, but K is large here).
+public struct BisectingLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
+    @usableFromInline let thresholds: [Sample]
+    @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
+
+    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
+        thresholds.withUnsafeBufferPointer { steps in
+            var low = 0, high = steps.count
+            while low < high {
+                let middle = (low &+ high) >> 1
+                if sample >= steps[middle] { low = middle &+ 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+}
+
+/// Calls `body` with the mutable buffer of `image`, or with nil when there is no image.
+@inlinable func withOptionalMutableBuffer<T: PixelSample, R>(_ image: inout Image<T>?, _ body: (MutableImageBuffer<T>?) throws -> R) rethrows -> R {
+    if image != nil {
+        return try image!.withUnsafeMutableBuffer { try body($0) }
+    }
+    return try body(nil)
+}

@@ -1,0 +1,285 @@
+import ArgumentParser
+import Foundation
+import Pixelwise
+import PixelwiseIO
+
+/// `pixelwise hotpixels fix`: repairs listed pixels in existing images.
+struct HotPixelsFixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fix",
+        abstract: "Repair listed hot, stuck or dead pixels in images.",
+        discussion: """
+        Each listed pixel becomes the weighted mean of its 8 neighbours (weight 1 beside, 1/√2 diagonally), \
+        skipping neighbours outside the image or listed themselves. Every colour channel of a listed pixel is \
+        repaired (demosaicing and JPEG smear a defect into all of them); alpha never is. With --cfa the images \
+        are 1-channel Bayer mosaics and neighbours are the nearest photosites of the same colour; camera RAW files \
+        are always repaired that way, with their own pattern unless --cfa says otherwise (write them with -o to \
+        .tif, .png or .npy: RAW is read only). The pixels \
+        come from --pixel X,Y (repeatable) or --map FILE (JSON or CSV from `hotpixels scan`, dcraw's -P format \
+        .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
+        JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
+        Every input is checked before any output is written. See docs/hotpixels-fix.md.
+        """)
+
+    @Argument(help: "The images to repair.")
+    var files: [String] = []
+
+    @Option(name: .customLong("pixel"), help: "A pixel X,Y or X,Y,CHANNEL to repair (repeatable).")
+    var pixels: [String] = []
+
+    @Option(help: "A defect map: .json, .csv, .txt/.dcraw (dcraw -P), .badpixels (RawTherapee).")
+    var map: String?
+
+    @Option(help: "The map's format when its name does not say: json, csv, dcraw, badpixels.")
+    var mapFormat: String?
+
+    @Option(name: .shortAndLong, help: "Output file (one input only).")
+    var output: String?
+
+    @Option(help: "Write each repaired image into this folder under its own name (created if missing).")
+    var outputDir: String?
+
+    @Flag(help: "Overwrite the inputs with the repaired images.")
+    var inPlace = false
+
+    @Option(help: "The images are Bayer mosaics with this pattern: RGGB, BGGR, GRBG or GBRG.")
+    var cfa: String?
+
+    @Flag(help: "Repair only the channel a map entry names (default: all colour channels of a listed pixel).")
+    var listedChannelOnly = false
+
+    @Option(help: "JPEG quality of re-encoded JPEG outputs, 1–100.")
+    var quality: Int = 95
+
+    @OptionGroup var reading: ImageReadingOptions
+
+    func run() throws {
+        guard !files.isEmpty else { throw UsageError("hotpixels fix: no input files") }
+        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
+        let layout = try parseLayout()
+        let (sites, source) = try listedSites()
+        let outputs = try outputPaths()
+
+        // Check every input against the list before writing anything: one bad file must not leave the
+        // others half done.
+        var rawInputs = Set<String>()
+        for file in files {
+            let info = try ImageFile.info(file)
+            try checkSites(sites, source: source, against: info, file: file, layout: layout)
+            if info.format == .raw { rawInputs.insert(file) }
+        }
+        if sites.isEmpty {
+            Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")
+        }
+
+        if let outputDir, !FileManager.default.fileExists(atPath: outputDir) {
+            do {
+                try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            } catch {
+                throw UsageError("--output-dir \(outputDir): cannot create the folder")
+            }
+        }
+
+        let selection: DefectCorrection.ChannelSelection = listedChannelOnly ? .listedChannelOnly : .allColourChannels
+        // Files are independent: several at once on all cores (each worker holds one decoded image).
+        // Every output is written atomically, so a failure in one file leaves no partial output anywhere;
+        // the first error (in input order) is reported after the others have finished.
+        let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
+        let job = FixJob(sites: sites, layout: layout, selection: selection)
+        let readOptions = reading.readOptions
+        let writeOptions = ImageWriteOptions(jpegQuality: quality)
+        let skipWriting = inPlace && sites.isEmpty
+        let files = self.files
+        let cameraRawInputs = rawInputs
+        let results = Parallel.mapChunks(count: files.count) { range -> [FileResult] in
+            range.map { index in
+                let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
+                                      readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting,
+                                      cameraRaw: cameraRawInputs.contains(files[index]))
+                progress.advance()
+                return result
+            }
+        }.flatMap { $0 }
+        progress.finish()
+        for (file, result) in zip(files, results) {
+            for site in result.unrepaired {
+                Standard.error("pixelwise: warning: \(file): pixel (\(site.x), \(site.y)) left as it was: "
+                               + "all its neighbours are listed or outside the image")
+            }
+        }
+        if let failure = results.lazy.compactMap(\.failure).first { throw UsageError(failure.message) }
+    }
+
+    /// What happened to one file.
+    struct FileResult: Sendable {
+        var unrepaired: [DefectCorrection.Site] = []
+        var failure: UsageErrorBox?
+    }
+
+    /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
+    static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
+                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool) -> FileResult {
+        do {
+            var job = job
+            var image: AnyImage
+            if cameraRaw, job.layout == .pixels {
+                // A camera RAW is a mosaic whose pattern the file knows: repair with same-colour neighbours.
+                let mosaic = try CameraRaw.readMosaic(file, options: readOptions)
+                guard let pattern = DefectCorrection.CFAPattern(name: mosaic.cfa) else {
+                    return FileResult(failure: UsageErrorBox(message: "\(file): unsupported colour filter pattern \(mosaic.cfa)"))
+                }
+                job.layout = .mosaic(pattern)
+                image = .uint16(mosaic.image)
+            } else {
+                image = try ImageFile.read(file, options: readOptions)
+            }
+            let outcome: DefectCorrection.Outcome
+            do {
+                outcome = try job.repair(&image)
+            } catch {
+                return FileResult(failure: UsageErrorBox(message: "\(source): \(error) in \(file)"))
+            }
+            if write { try ImageFile.write(image, to: target, options: writeOptions) }
+            return FileResult(unrepaired: outcome.unrepaired)
+        } catch {
+            return FileResult(failure: UsageErrorBox(message: "\(error)"))
+        }
+    }
+
+    /// `--cfa` parsed.
+    func parseLayout() throws -> DefectCorrection.Layout {
+        guard let cfa else { return .pixels }
+        guard let pattern = DefectCorrection.CFAPattern(name: cfa) else {
+            throw UsageError("--cfa \(cfa): expected RGGB, BGGR, GRBG or GBRG")
+        }
+        return .mosaic(pattern)
+    }
+
+    /// The pixels to repair and where they came from (for messages).
+    func listedSites() throws -> ([DefectCorrection.Site], String) {
+        switch (map, pixels.isEmpty) {
+        case (nil, true): throw UsageError("hotpixels fix: give the pixels with --pixel X,Y or --map FILE")
+        case (_?, false): throw UsageError("hotpixels fix: give either --pixel or --map, not both")
+        case (let map?, true):
+            var format: DefectMapFormat?
+            if let mapFormat {
+                guard let parsed = DefectMapFormat(name: mapFormat) else {
+                    throw UsageError("--map-format \(mapFormat): expected json, csv, dcraw or badpixels")
+                }
+                format = parsed
+            }
+            return (try DefectMapFile.read(map, format: format).map(DefectCorrection.Site.init), map)
+        case (nil, false):
+            if mapFormat != nil { throw UsageError("--map-format: only with --map") }
+            let sites = try pixels.map { text -> DefectCorrection.Site in
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+                    .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0 != nil }) else {
+                    throw UsageError("--pixel \(text): expected X,Y or X,Y,CHANNEL (whole numbers)")
+                }
+                guard parts[0]! >= 0, parts[1]! >= 0, (parts.count == 2 || parts[2]! >= 0) else {
+                    throw UsageError("--pixel \(text): coordinates and channel must not be negative")
+                }
+                return DefectCorrection.Site(x: parts[0]!, y: parts[1]!, channel: parts.count == 3 ? parts[2]! : nil)
+            }
+            return (sites, "--pixel")
+        }
+    }
+
+    /// One output path per input, checked: known format, no input overwritten unless --in-place.
+    func outputPaths() throws -> [String] {
+        let chosen = [output != nil, outputDir != nil, inPlace].filter { $0 }.count
+        guard chosen == 1 else {
+            throw UsageError("hotpixels fix: give exactly one of -o FILE, --output-dir DIR or --in-place")
+        }
+        if inPlace {
+            for file in files where ImageFormat(pathExtensionOf: file) == nil {
+                throw UsageError("--in-place: cannot write \(file) back in its format (we write .png, .jpg, .tif, .npy, .pgm, .ppm); use -o with one of those")
+            }
+            return files
+        }
+        if let output {
+            guard files.count == 1 else {
+                throw UsageError("-o \(output): one output for \(files.count) inputs; use --output-dir DIR or --in-place")
+            }
+            try OutputPath.check(output, inputs: files)
+            return [output]
+        }
+        let folder = outputDir!
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw UsageError("--output-dir \(folder): not a folder")
+        }
+        var seen = [String: String]()
+        return try files.map { file in
+            let name = (file as NSString).lastPathComponent
+            let target = (folder as NSString).appendingPathComponent(name)
+            guard ImageFormat(pathExtensionOf: name) != nil else {
+                throw UsageError("--output-dir: cannot write \(file) in its format (we write .png, .jpg, .tif, .npy, .pgm, .ppm); use -o with one of those")
+            }
+            if let other = seen[name] {
+                throw UsageError("--output-dir \(folder): \(other) and \(file) would both be written to \(target)")
+            }
+            seen[name] = file
+            if files.contains(where: { OutputPath.sameFile($0, target) }) {
+                throw UsageError("--output-dir \(folder): \(target) is an input; refusing to overwrite it (use --in-place to mean it)")
+            }
+            return target
+        }
+    }
+
+    /// The same checks the kernel makes, from the header alone, naming the file.
+    func checkSites(_ sites: [DefectCorrection.Site], source: String, against info: ImageInfo, file: String,
+                    layout: DefectCorrection.Layout) throws {
+        if case .mosaic = layout, info.channels != 1 {
+            throw UsageError("--cfa \(cfa ?? ""): \(file) has \(info.channels) channels; a CFA mosaic has one")
+        }
+        for site in sites {
+            guard site.x < info.width, site.y < info.height else {
+                throw UsageError("\(source): pixel (\(site.x), \(site.y)) is outside the \(info.width)×\(info.height) image \(file)")
+            }
+            if listedChannelOnly, layout == .pixels, let channel = site.channel {
+                let colourChannels = (info.channels == 2 || info.channels == 4) ? info.channels - 1 : info.channels
+                guard channel < colourChannels else {
+                    throw UsageError("\(source): pixel (\(site.x), \(site.y)) channel \(channel): \(file) has colour channels 0...\(colourChannels - 1)")
+                }
+            }
+        }
+    }
+}
+
+/// An error met by a worker, carried back as its one-line message.
+struct UsageErrorBox: Error, Sendable, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Runs the correction on whichever sample type the file holds.
+struct FixJob: Sendable {
+    let sites: [DefectCorrection.Site]
+    var layout: DefectCorrection.Layout
+    let selection: DefectCorrection.ChannelSelection
+
+    /// Repairs the decoded image in place: the typed image is taken out of the enum first, so that its
+    /// pixels have one owner and are not copied (a 10-megapixel RGB photo is 30 MB).
+    func repair(_ image: inout AnyImage) throws(DefectCorrectionError) -> DefectCorrection.Outcome {
+        switch image {
+        case .uint8(var typed):
+            image = .uint8(Image(width: 0, height: 0))
+            defer { image = .uint8(typed) }
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+        case .uint16(var typed):
+            image = .uint8(Image(width: 0, height: 0))
+            defer { image = .uint16(typed) }
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+        case .float32(var typed):
+            image = .uint8(Image(width: 0, height: 0))
+            defer { image = .float32(typed) }
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+        case .float64(var typed):
+            image = .uint8(Image(width: 0, height: 0))
+            defer { image = .float64(typed) }
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+        }
+    }
+}

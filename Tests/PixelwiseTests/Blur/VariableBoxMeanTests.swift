@@ -1,0 +1,137 @@
+@testable import Pixelwise
+import Testing
+
+/// A random image of any sample type: integers over their full range, floats in [-1000, 1000).
+func randomImage<S: PixelSample>(_: S.Type, width: Int, height: Int, channels: Int, rng: inout SplitMix64) -> Image<S> {
+    let samples: [S] = (0..<(width * height * channels)).map { _ in
+        switch S.sampleType {
+        case .uint8, .uint16: S(roundingClamping: Double(UInt64.random(in: 0...UInt64(S.maximumValue.doubleValue), using: &rng)))
+        case .float32, .float64: S(roundingClamping: Double.random(in: -1000..<1000, using: &rng))
+        }
+    }
+    return Image(width: width, height: height, channels: channels, samples: samples)
+}
+
+@Suite("Variable box mean")
+struct VariableBoxMeanTests {
+    static let sizes: [(Int, Int)] = [(1, 1), (1, 9), (9, 1), (7, 5), (23, 17)]
+
+    /// Integer radii from 0 to beyond the image: float64 output equals the seed's loop exactly.
+    @Test(arguments: [SampleType.uint8, .uint16, .float32, .float64], [1, 3])
+    func integerRadiiMatchBruteForceExactly(type: SampleType, channels: Int) throws {
+        var rng = SplitMix64(seed: 42 &+ UInt64(channels))
+        for (width, height) in Self.sizes {
+            let radii = (0..<(width * height)).map { _ in Double(Int.random(in: 0...(Swift.max(width, height) + 3), using: &rng)) }
+            switch type {
+            case .uint8: try check(UInt8.self, width, height, channels, radii, &rng, tolerance: 0)
+            case .uint16: try check(UInt16.self, width, height, channels, radii, &rng, tolerance: 0)
+            // Float images sum in a Double table: cancellation allows a few ulps of the table's magnitude.
+            case .float32: try check(Float.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            case .float64: try check(Double.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            }
+        }
+    }
+
+    /// Fractional radii follow the ring-weight formula to 1e-9.
+    @Test(arguments: [SampleType.uint8, .uint16, .float32, .float64], [1, 3])
+    func fractionalRadiiFollowTheFormula(type: SampleType, channels: Int) throws {
+        var rng = SplitMix64(seed: 7 &+ UInt64(channels))
+        for (width, height) in Self.sizes {
+            let radii = (0..<(width * height)).map { _ in Double.random(in: 0..<Double(Swift.max(width, height) + 2), using: &rng) }
+            switch type {
+            case .uint8: try check(UInt8.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            case .uint16: try check(UInt16.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            case .float32: try check(Float.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            case .float64: try check(Double.self, width, height, channels, radii, &rng, tolerance: 1e-9)
+            }
+        }
+    }
+
+    func check<S: PixelSample>(_: S.Type, _ width: Int, _ height: Int, _ channels: Int, _ radii: [Double],
+                               _ rng: inout SplitMix64, tolerance: Double) throws {
+        let image = randomImage(S.self, width: width, height: height, channels: channels, rng: &rng)
+        let map = try RadiusMap(Image<Double>(width: width, height: height, samples: radii))
+        let expected = BlurReference.boxMean(image, radii: radii)
+        // A tiny budget forces many strips, so strip seams are covered too.
+        for budget in [nil, 1] as [Int?] {
+            let got = try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: budget).samples
+            let scale = S.sampleType.isInteger ? 1.0 : 1000.0
+            let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= tolerance * scale, "\(S.self) \(width)×\(height)×\(channels) budget \(String(describing: budget)): off by \(worst)")
+        }
+        // Output in the input's type: the exact mean rounded to nearest and clamped.
+        let same = try VariableBlur.boxMean(image, radii: map).samples
+        if S.sampleType.isInteger {
+            let rounded = expected.map { S(roundingClamping: $0) }
+            let mismatches = zip(same, rounded).filter { $0 != $1 }.count
+            #expect(mismatches == 0)
+        }
+    }
+
+    @Test func radiusZeroIsIdentityAndHugeRadiusIsTheGlobalMean() throws {
+        var rng = SplitMix64(seed: 3)
+        let image = randomImage(UInt16.self, width: 13, height: 8, channels: 3, rng: &rng)
+        let identity = try VariableBlur.boxMean(image, radii: UniformRadius(width: 13, height: 8, radius: 0))
+        #expect(identity == image)
+        let global = try VariableBlur.boxMean(image, radii: UniformRadius(width: 13, height: 8, radius: 1e12), as: Double.self)
+        for c in 0..<3 {
+            let mean = (0..<8).flatMap { y in (0..<13).map { x in image[x, y, c].doubleValue } }.reduce(0, +) / 104
+            #expect((0..<8).allSatisfy { y in (0..<13).allSatisfy { x in global[x, y, c] == mean } })
+        }
+    }
+
+    /// uint16 with radii large enough that window sums need 64 bits still averages exactly.
+    @Test func sixtyFourBitSums() throws {
+        let image = Image<UInt16>(width: 300, height: 300, channels: 1, repeating: 65535)
+        let out = try VariableBlur.boxMean(image, radii: UniformRadius(width: 300, height: 300, radius: 200), as: Double.self)
+        #expect(out.samples.allSatisfy { $0 == 65535 })
+    }
+
+    @Test func badInputsThrowOneLineErrors() throws {
+        let image = Image<UInt8>(width: 4, height: 3, repeating: 9)
+        #expect(throws: BlurError.emptyImage(source: "image")) {
+            try VariableBlur.boxMean(Image<UInt8>(width: 0, height: 3), radii: UniformRadius(width: 0, height: 3, radius: 1))
+        }
+        #expect(throws: BlurError.sizeMismatch(source: "--radius", width: 4, height: 4, imageWidth: 4, imageHeight: 3)) {
+            try VariableBlur.boxMean(image, radii: UniformRadius(width: 4, height: 4, radius: 1))
+        }
+        for bad in [-1.0, .nan, .infinity] {
+            var values = [Double](repeating: 1, count: 12)
+            values[6] = bad
+            let map = try RadiusMap(Image<Double>(width: 4, height: 3, samples: values), sourceName: "map.npy")
+            do {
+                _ = try VariableBlur.boxMean(image, radii: map)
+                Issue.record("accepted radius \(bad)")
+            } catch {
+                guard case let .invalidRadius(source, x, y, _) = error else { Issue.record("\(error)"); continue }
+                #expect(source == "map.npy" && x == 2 && y == 1)
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        #expect(throws: BlurError.notOneChannel(source: "radius map", channels: 3)) {
+            try RadiusMap(Image<UInt8>(width: 4, height: 3, channels: 3))
+        }
+    }
+
+    @Test func planKeepsStripsWithinBudget() {
+        let strips = VariableBlur.plan(height: 100, maximumInputRows: 30) { _ in 5 }
+        #expect(strips.first?.rows.lowerBound == 0 && strips.last?.rows.upperBound == 100)
+        #expect(zip(strips, strips.dropFirst()).allSatisfy { $0.rows.upperBound == $1.rows.lowerBound })
+        #expect(strips.allSatisfy { $0.inputRows.count <= 30 })
+    }
+}
+
+@Suite("Variable box mean, wide images")
+struct VariableBoxMeanWideTests {
+    /// Wider than several column tiles and taller than a row block, with a tiny budget (many strips).
+    @Test func tilesBlocksAndStripsMatchBruteForce() throws {
+        var rng = SplitMix64(seed: 77)
+        let width = 300, height = 40
+        let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
+        let radii = (0..<(width * height)).map { _ in Double.random(in: 0..<12, using: &rng) }
+        let map = try RadiusMap(Image<Double>(width: width, height: height, samples: radii))
+        let got = try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: 1).samples
+        let expected = BlurReference.boxMean(image, radii: radii)
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-9 })
+    }
+}
