@@ -45,7 +45,7 @@ struct QuantizeCLITests {
             #expect(quantized.samples[index] == UInt16(roundingClamping: centers[expected]))
         }
         // The objective is the exact optimum over the distinct values.
-        let data = WeightedValues(values: Set(source.samples).sorted().map(Double.init))
+        let data = WeightedValues(values: Set(source.samples).sorted().map { Double($0) })
         let objective = try #require(report["objective"] as? Double)
         #expect(abs(objective - OptimalKMeans.cluster(data, k: 5).objective) <= 1e-9 * objective)
     }

@@ -43,7 +43,7 @@ struct DistinctValuesTests {
         for s in samples16 { expected16[Int(s)] += 1 }
         #expect(h16.counts == expected16)
         let weighted = h16.weightedValues(.pixels)
-        #expect(weighted.values == Set(samples16).sorted().map(Double.init))
+        #expect(weighted.values == Set(samples16).sorted().map { Double($0) })
         #expect(weighted.totalWeight == 3333)
         #expect(h16.weightedValues(.unique).weights == nil)
     }

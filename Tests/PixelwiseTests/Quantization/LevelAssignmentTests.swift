@@ -123,7 +123,7 @@ struct LevelAssignmentTests {
         #expect(throws: QuantizationError.self) { try QuantizationLevels(centers: [1, 2, 1]) }
         #expect(throws: QuantizationError.self) { try QuantizationLevels(centers: [1, .nan]) }
         #expect(throws: QuantizationError.self) { try QuantizationLevels(centers: [1, .infinity]) }
-        let many = try QuantizationLevels(centers: (0..<65536).map(Double.init))
+        let many = try QuantizationLevels(centers: (0..<65536).map { Double($0) })
         let image = Image(width: 3, height: 1, samples: [UInt16(0), 300, 65535])
         let result = try many.assign(image, labelType: UInt16.self, valueType: UInt16.self)
         #expect(result.labels!.samples == [0, 300, 65535])
@@ -135,10 +135,10 @@ struct LevelAssignmentTests {
         let levels = try QuantizationLevels(centers: [10, 100, 200])
         let samples = (0..<999).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let image8 = Image(width: 37, height: 27, samples: samples)
-        let imageD = Image(width: 37, height: 27, samples: samples.map(Double.init))
+        let imageD = Image(width: 37, height: 27, samples: samples.map { Double($0) })
         for statistics in [LevelStatistics(of: image8, levels: levels), LevelStatistics(of: imageD, levels: levels)] {
             for t in 0..<3 {
-                let members = samples.map(Double.init).filter { bruteForceLabel($0, levels.centers) == t }
+                let members = samples.map { Double($0) }.filter { bruteForceLabel($0, levels.centers) == t }
                 #expect(statistics.counts[t] == members.count)
                 #expect(statistics.minimum[t] == members.min())
                 #expect(statistics.maximum[t] == members.max())
