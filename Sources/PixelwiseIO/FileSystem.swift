@@ -88,15 +88,7 @@ public enum AtomicFile {
     /// Calls `write` with a temporary path in the target's folder, then renames it to `path`.
     /// On any error the temporary file is removed and the target is untouched.
     public static func write(to path: String, _ write: (String) throws -> Void) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !name.isEmpty else { throw ImageFileError.cannotWrite(path: path, reason: "the path names a folder") }
-        if FileSystem.isDirectory(path) { throw ImageFileError.cannotWrite(path: path, reason: "it is a folder") }
-        guard FileSystem.isDirectory(folder.isEmpty ? "/" : folder) else {
-            throw ImageFileError.cannotWrite(path: path, reason: "folder \(folder) does not exist")
-        }
-        let temporary = "\(folder.isEmpty ? "" : folder)/.\(name).pixelwise-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temporary = try temporaryPath(for: path)
         do {
             try write(temporary)
             guard rename(temporary, path) == 0 else {
@@ -106,6 +98,20 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
+    }
+
+    /// A fresh hidden temporary path in the folder of `path` (so that the final rename stays on one file
+    /// system and is atomic). Throws a named error when `path` is a folder or its folder does not exist.
+    static func temporaryPath(for path: String) throws -> String {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { throw ImageFileError.cannotWrite(path: path, reason: "the path names a folder") }
+        if FileSystem.isDirectory(path) { throw ImageFileError.cannotWrite(path: path, reason: "it is a folder") }
+        guard FileSystem.isDirectory(folder.isEmpty ? "/" : folder) else {
+            throw ImageFileError.cannotWrite(path: path, reason: "folder \(folder) does not exist")
+        }
+        return "\(folder.isEmpty ? "" : folder)/.\(name).pixelwise-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
     }
 
     /// Writes `bytes` to `path` atomically.

@@ -90,14 +90,20 @@ struct QuantizeCommand: ParsableCommand {
         if source.channels > 1 && channel == nil {
             throw UsageError("\(image): \(QuantizationError.notSingleChannel(channels: source.channels))")
         }
+        // NPY outputs are computed straight into their files' memory maps (no image, no copy);
+        // other formats are encoded from an image afterwards.
+        func mappable(_ path: String?) -> String? {
+            path.flatMap { ImageFormat(pathExtensionOf: $0) == .npy ? $0 : nil }
+        }
         let job = QuantizeJob(request: request, channel: channel ?? 0, makeLabels: labels != nil,
-                              makeValues: output != nil, float64Output: dtype == .float64, measure: json)
-        let result = try Self.run(job, on: source, path: image)
-        for (name, seconds) in result.timings { timings.append((name, seconds)) }
-        mark = clock.now
+                              makeValues: output != nil, float64Output: dtype == .float64, measure: json,
+                              mappedLabels: mappable(labels), mappedValues: mappable(output))
         // If the second file cannot be written (say float64 to PNG), take back the first one we
         // created, so that a failed run leaves nothing behind.
         let labelsExisted = labels.map { FileManager.default.fileExists(atPath: $0) } ?? true
+        let result = try Self.run(job, on: source, path: image)
+        for (name, seconds) in result.timings { timings.append((name, seconds)) }
+        mark = clock.now
         if let labels, let labelImage = result.labels { try ImageFile.write(labelImage, to: labels) }
         do {
             if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output) }
@@ -117,10 +123,10 @@ struct QuantizeCommand: ParsableCommand {
 
     /// Runs the job, naming the file in any error.
     static func run(_ job: QuantizeJob, on source: AnyImage, path: String) throws -> QuantizeJob.Result {
-        let outcome = Result { () throws(QuantizationError) -> QuantizeJob.Result in try source.apply(job) }
-        switch outcome {
-        case .success(let result): return result
-        case .failure(let error): throw UsageError("\(path): \(error.description)")
+        do {
+            return try source.apply(job)
+        } catch let error as QuantizationError {
+            throw UsageError("\(path): \(error.description)")
         }
     }
 
@@ -276,16 +282,18 @@ struct QuantizeJob: ImageOperation {
         let timings: [(String, Double)]
     }
 
-    typealias Failure = QuantizationError
-
     let request: Request
     let channel: Int
     let makeLabels: Bool
     let makeValues: Bool
     let float64Output: Bool
     let measure: Bool
+    /// Label / quantized-image targets (NPY) that the assignment writes directly through a memory map
+    /// (``MappedNPYOutput``); they are committed by the job and come back as nil images.
+    var mappedLabels: String? = nil
+    var mappedValues: String? = nil
 
-    func callAsFunction<S: PixelSample>(_ image: Image<S>) throws(QuantizationError) -> Result {
+    func callAsFunction<S: PixelSample>(_ image: Image<S>) throws -> Result {
         let clock = ContinuousClock()
         var timings: [(String, Double)] = []
         var mark = clock.now
@@ -317,7 +325,7 @@ struct QuantizeJob: ImageOperation {
     }
 
     /// Labels in uint8 up to 256 levels, else uint16; values in the input's type or float64.
-    func assign<S: PixelSample>(_ image: Image<S>, levels: QuantizationLevels) throws(QuantizationError) -> (AnyImage?, AnyImage?) {
+    func assign<S: PixelSample>(_ image: Image<S>, levels: QuantizationLevels) throws -> (AnyImage?, AnyImage?) {
         if levels.count <= 256 {
             return try assign(image, levels: levels, labelType: UInt8.self)
         }
@@ -325,13 +333,46 @@ struct QuantizeJob: ImageOperation {
     }
 
     func assign<S: PixelSample, L: PixelSample & FixedWidthInteger>(_ image: Image<S>, levels: QuantizationLevels, labelType: L.Type)
-        throws(QuantizationError) -> (AnyImage?, AnyImage?) {
+        throws -> (AnyImage?, AnyImage?) {
         if float64Output {
-            let result = try levels.assign(image, labelType: L.self, valueType: Double.self, makeLabels: makeLabels, makeValues: makeValues)
-            return (result.labels.map(AnyImage.init), result.values.map(AnyImage.init))
+            return try assign(image, levels: levels, labelType: L.self, valueType: Double.self)
         }
-        let result = try levels.assign(image, labelType: L.self, valueType: S.self, makeLabels: makeLabels, makeValues: makeValues)
-        return (result.labels.map(AnyImage.init), result.values.map(AnyImage.init))
+        return try assign(image, levels: levels, labelType: L.self, valueType: S.self)
+    }
+
+    /// One fused parallel pass writing labels and values, each into an NPY file's memory map when its
+    /// target is mapped, else into a new image. Mapped files are created before the pass (so a bad
+    /// target costs no computing) and committed after it; on any error they are discarded, and if the
+    /// second commit fails the first file is removed again, so a failed run leaves nothing behind.
+    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger, V: PixelSample>(
+        _ image: Image<S>, levels: QuantizationLevels, labelType: L.Type, valueType: V.Type
+    ) throws -> (AnyImage?, AnyImage?) {
+        let labelFile = try mappedLabels.map { try MappedNPYOutput<L>(path: $0, width: image.width, height: image.height) }
+        let valueFile = try mappedValues.map { try MappedNPYOutput<V>(path: $0, width: image.width, height: image.height) }
+        var labelImage = makeLabels && labelFile == nil ? Image<L>(uninitializedWidth: image.width, height: image.height) : nil
+        var valueImage = makeValues && valueFile == nil ? Image<V>(uninitializedWidth: image.width, height: image.height) : nil
+        // Optional images are filled through their buffers; `Image.withUnsafeMutableBuffer` must not
+        // see a shared storage (it would copy), so the images stay local until the pass is done.
+        func withBuffer<T: PixelSample, R>(_ file: MappedNPYOutput<T>?, _ image: inout Image<T>?,
+                                            _ body: (MutableImageBuffer<T>?) throws -> R) rethrows -> R {
+            if let file { return try body(file.buffer) }
+            if image != nil { return try image!.withUnsafeMutableBuffer { try body($0) } }
+            return try body(nil)
+        }
+        try withBuffer(labelFile, &labelImage) { labels in
+            try withBuffer(valueFile, &valueImage) { values in
+                try levels.assign(image, labelsInto: labels, valuesInto: values)
+            }
+        }
+        let labelsExisted = labelFile.map { FileManager.default.fileExists(atPath: $0.path) } ?? true
+        try labelFile?.commit()
+        do {
+            try valueFile?.commit()
+        } catch {
+            if let labelFile, !labelsExisted { unlink(labelFile.path) }
+            throw error
+        }
+        return (labelImage.map(AnyImage.init), valueImage.map(AnyImage.init))
     }
 }
 

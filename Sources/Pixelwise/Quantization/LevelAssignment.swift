@@ -20,24 +20,48 @@ extension QuantizationLevels {
     public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
         _ image: Image<S>, labelType: Label.Type, valueType: Value.Type, makeLabels: Bool = true, makeValues: Bool = true
     ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
+        var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
+        var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
+        let outcome = withOptionalMutableBuffer(&labels) { labelBuffer in
+            withOptionalMutableBuffer(&values) { valueBuffer in
+                Result { () throws(QuantizationError) in try assign(image, labelsInto: labelBuffer, valuesInto: valueBuffer) }
+            }
+        }
+        try outcome.get()
+        return QuantizedImages(labels: labels, values: values)
+    }
+
+    /// ``assign(_:labelType:valueType:makeLabels:makeValues:)`` into memory the caller provides, e.g.
+    /// the memory map of an output file, so that results need no copy. Either target may be nil (not
+    /// wanted); each must have the image's width and height and one channel. On `.notANumber` the
+    /// targets hold partial results.
+    ///
+    /// `@inlinable` so that a caller in another module (the CLI) gets the concrete-type loops.
+    @inlinable public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, labelsInto labels: MutableImageBuffer<Label>?, valuesInto values: MutableImageBuffer<Value>?
+    ) throws(QuantizationError) {
         precondition(image.channels == 1, "quantize one channel at a time")
         precondition(count - 1 <= Int(Label.max), "label type too narrow for \(count) levels")
-        let values = levelValues(as: Value.self)
+        precondition(labels.map { $0.width == image.width && $0.height == image.height && $0.channels == 1 } ?? true,
+                     "label target geometry differs from the image")
+        precondition(values.map { $0.width == image.width && $0.height == image.height && $0.channels == 1 } ?? true,
+                     "value target geometry differs from the image")
+        let valueOfLevel = levelValues(as: Value.self)
         switch S.sampleType {
         case .uint8:
             let table = labelTable(for: UInt8.self)
-            return Self.assignByTable(image as! Image<UInt8>, labels: table.map { Label(truncatingIfNeeded: $0) },
-                                      values: table.map { values[$0] }, makeLabels: makeLabels, makeValues: makeValues)
+            Self.assignByTable(image as! Image<UInt8>, labels: table.map { Label(truncatingIfNeeded: $0) },
+                               values: table.map { valueOfLevel[$0] }, into: labels, values)
         case .uint16:
             let table = labelTable(for: UInt16.self)
-            return Self.assignByTable(image as! Image<UInt16>, labels: table.map { Label(truncatingIfNeeded: $0) },
-                                      values: table.map { values[$0] }, makeLabels: makeLabels, makeValues: makeValues)
+            Self.assignByTable(image as! Image<UInt16>, labels: table.map { Label(truncatingIfNeeded: $0) },
+                               values: table.map { valueOfLevel[$0] }, into: labels, values)
         case .float32:
-            return try Self.assignBySearch(image as! Image<Float>, thresholds: sampleThresholds(as: Float.self),
-                                           values: values, labelType: Label.self, makeLabels: makeLabels, makeValues: makeValues)
+            try Self.assignBySearch(image as! Image<Float>, thresholds: sampleThresholds(as: Float.self),
+                                    values: valueOfLevel, into: labels, values)
         case .float64:
-            return try Self.assignBySearch(image as! Image<Double>, thresholds: sampleThresholds(as: Double.self),
-                                           values: values, labelType: Label.self, makeLabels: makeLabels, makeValues: makeValues)
+            try Self.assignBySearch(image as! Image<Double>, thresholds: sampleThresholds(as: Double.self),
+                                    values: valueOfLevel, into: labels, values)
         }
     }
 
@@ -55,14 +79,11 @@ extension QuantizationLevels {
     @_specialize(where S == UInt16, Label == UInt16, Value == UInt16)
     @_specialize(where S == UInt16, Label == UInt16, Value == Double)
     @inlinable static func assignByTable<S: FixedWidthInteger & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
-        _ image: Image<S>, labels labelTable: [Label], values valueTable: [Value], makeLabels: Bool, makeValues: Bool
-    ) -> QuantizedImages<Label, Value> {
-        var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
-        var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
+        _ image: Image<S>, labels labelTable: [Label], values valueTable: [Value],
+        into labelBuffer: MutableImageBuffer<Label>?, _ valueBuffer: MutableImageBuffer<Value>?
+    ) {
         let width = image.width
         image.withUnsafeBuffer { source in
-            withOptionalMutableBuffer(&labels) { labelBuffer in
-                withOptionalMutableBuffer(&values) { valueBuffer in
                     labelTable.withUnsafeBufferPointer { labelTable in
                         valueTable.withUnsafeBufferPointer { valueTable in
                             let labelLookup = SendableConstPointer(labelTable.baseAddress)
@@ -92,10 +113,7 @@ extension QuantizationLevels {
                             }
                         }
                     }
-                }
-            }
         }
-        return QuantizedImages(labels: labels, values: values)
     }
 
     /// The float path: branch-free binary search over thresholds padded with NaN to 2^m − 1 entries
@@ -107,31 +125,26 @@ extension QuantizationLevels {
     @_specialize(where S == Double, Label == UInt8, Value == Double)
     @_specialize(where S == Double, Label == UInt16, Value == Double)
     @inlinable static func assignBySearch<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
-        _ image: Image<S>, thresholds: [S], values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
-    ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
+        _ image: Image<S>, thresholds: [S], values valueTable: [Value],
+        into labels: MutableImageBuffer<Label>?, _ values: MutableImageBuffer<Value>?
+    ) throws(QuantizationError) {
         // The labeler decides the inner loop; each is a concrete type so the row loop is compiled for it.
         if thresholds.count <= 7 {
-            return try assignRows(image, labeler: EightLevelLabeler(thresholds), values: valueTable, labelType: Label.self,
-                                  makeLabels: makeLabels, makeValues: makeValues)
+            return try assignRows(image, labeler: EightLevelLabeler(thresholds), values: valueTable, into: labels, values)
         }
         if thresholds.count <= 31 {
-            return try assignRows(image, labeler: LinearLabeler(thresholds), values: valueTable, labelType: Label.self,
-                                  makeLabels: makeLabels, makeValues: makeValues)
+            return try assignRows(image, labeler: LinearLabeler(thresholds), values: valueTable, into: labels, values)
         }
-        return try assignRows(image, labeler: BisectingLabeler(thresholds), values: valueTable, labelType: Label.self,
-                              makeLabels: makeLabels, makeValues: makeValues)
+        return try assignRows(image, labeler: BisectingLabeler(thresholds), values: valueTable, into: labels, values)
     }
 
     /// Labels, values and the NaN check for every row, in parallel.
     @inlinable static func assignRows<S: BinaryFloatingPoint & PixelSample, L: Labeler, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
-        _ image: Image<S>, labeler: L, values valueTable: [Value], labelType: Label.Type, makeLabels: Bool, makeValues: Bool
-    ) throws(QuantizationError) -> QuantizedImages<Label, Value> where L.Sample == S {
-        var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
-        var values = makeValues ? Image<Value>(uninitializedWidth: image.width, height: image.height) : nil
+        _ image: Image<S>, labeler: L, values valueTable: [Value],
+        into labelBuffer: MutableImageBuffer<Label>?, _ valueBuffer: MutableImageBuffer<Value>?
+    ) throws(QuantizationError) where L.Sample == S {
         let width = image.width
         let firstNaNRow: Int? = image.withUnsafeBuffer { source in
-            withOptionalMutableBuffer(&labels) { labelBuffer in
-                withOptionalMutableBuffer(&values) { valueBuffer in
                     valueTable.withUnsafeBufferPointer { valueTable in
                         let valueLookup = SendableConstPointer(valueTable.baseAddress)
                         let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
@@ -173,14 +186,11 @@ extension QuantizationLevels {
                         }
                         return partials.lazy.compactMap { $0 }.first
                     }
-                }
-            }
         }
         if let y = firstNaNRow {
             let x = image.withUnsafeBuffer { buffer in buffer.row(y).firstIndex { $0.isNaN } ?? 0 }
             throw .notANumber(x: x, y: y)
         }
-        return QuantizedImages(labels: labels, values: values)
     }
 }
 

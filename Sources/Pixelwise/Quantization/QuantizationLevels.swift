@@ -68,7 +68,7 @@ public struct QuantizationLevels: Sendable, Equatable {
 
     /// Thresholds in the sample type `S` (a float type): the smallest `S` whose `Double` value reaches
     /// each threshold, so that comparing samples in `S` gives the same labels as comparing in `Double`.
-    func sampleThresholds<S: BinaryFloatingPoint & PixelSample>(as type: S.Type) -> [S] {
+    @usableFromInline func sampleThresholds<S: BinaryFloatingPoint & PixelSample>(as type: S.Type) -> [S] {
         thresholds.map { threshold in
             var s = S(threshold)
             if s.isNaN { return s }
