@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import datetime
 import importlib
+import json
 import os
 import platform
 import statistics
@@ -181,6 +182,13 @@ def main() -> int:
                 w.repeats = 1
             results.append(run_workload(w))
         extra = module.report(ctx, results) if hasattr(module, "report") else ""
+        # Results are kept as JSON beside the table, so that a partial run (--only) replaces its own rows
+        # and keeps the others from the last full run.
+        saved = ROOT / "docs" / "benchmarks" / f"{name}.json"
+        if args.only and saved.exists():
+            fresh = {r["name"] for r in results}
+            results = [r for r in json.loads(saved.read_text()) if r["name"] not in fresh] + results
+        saved.write_text(json.dumps(results, indent=1) + "\n")
         out = ROOT / "docs" / "benchmarks" / f"{name}.md"
         out.write_text(render(getattr(module, "TITLE", name), name, results, extra or "", args.quick))
         print(f"[{name}] wrote {out.relative_to(ROOT)}", flush=True)
