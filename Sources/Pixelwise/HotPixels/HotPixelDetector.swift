@@ -233,18 +233,23 @@ public enum HotPixelDetector {
                         let colourClass = colour(g, x: x, y: y, channel: c)
                         let m = means[c], s = deviations[c], t = tValues[c]
                         let shifted = Swift.abs(m) >= minimumShift
-                        if t >= threshold, shifted { consider(index, m >= s ? .hot : .warm, t) }
-                        if t <= -threshold, shifted { consider(index, .dead, -t) }
-                        pixelScore = Swift.max(pixelScore, Swift.abs(t))
+                        var stuck = false
                         let range = high[index].floatValue - low[index].floatValue
                         // A stuck value spans little of the scale; most pixels of a varied stack span much more,
                         // so the neighbours' ranges are only looked at for the few that could be stuck.
                         if n >= 3, range <= stuckRangeGate, s > 0.5 * range {
                             let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
                             let z = logf(neighbours / Swift.max(range, quantum)) * stuckScale
-                            consider(index, high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck, z)
+                            // A constant value is stuck even when its residual's mean is also sure (the spread
+                            // cap can make that t the larger score): the kind follows the cause.
+                            stuck = z >= threshold
+                            consider(index, high[index].floatValue <= 0.1 * fullScale && m < 0 ? .dead : .stuck,
+                                     stuck ? Swift.max(z, Swift.abs(t)) : z)
                             pixelScore = Swift.max(pixelScore, z)
                         }
+                        if !stuck, t >= threshold, shifted { consider(index, m >= s ? .hot : .warm, t) }
+                        if !stuck, t <= -threshold, shifted { consider(index, .dead, -t) }
+                        pixelScore = Swift.max(pixelScore, Swift.abs(t))
                         if findFlickering, s > flickerGate[colourClass], n >= 3 {
                             let neighbours = ringMedian(x, y, c) { (m2[$0] * varianceScale).squareRoot() }
                             let ratio = s / Swift.max(neighbours, floors[colourClass])
