@@ -11,7 +11,7 @@ struct HotPixelsReportOptions: ParsableArguments {
     @Option(help: "Report at most N candidates, best first.")
     var top: Int = 100
 
-    @Option(help: "Candidates within this many pixels of a better one are its smear and not reported (0: off). Default 2, or 1 on a CFA mosaic.")
+    @Option(help: "Candidates within this many pixels of a better one are its smear and not reported (0: off). Default 4 (JPEG ringing reaches 3–4 px), or 1 on a CFA mosaic.")
     var suppressionRadius: Int?
 
     @Flag(help: "Also report flickering pixels (off by default: a scene edge crossing a pixel in one frame looks the same; fine on dark frames or flat fields).")
@@ -61,7 +61,7 @@ struct HotPixelsReportOptions: ParsableArguments {
 
     func parameters(for geometry: HotPixelGeometry) -> HotPixelDetectionParameters {
         HotPixelDetectionParameters(threshold: threshold, top: top,
-                                    suppressionRadius: suppressionRadius ?? (geometry.cfa == nil ? 2 : 1),
+                                    suppressionRadius: suppressionRadius ?? (geometry.cfa == nil ? 4 : 1),
                                     findFlickering: flickering)
     }
 
