@@ -127,9 +127,15 @@ public enum VariableBlur {
                                                               firstRow: strip.inputRows.lowerBound, endRow: strip.inputRows.upperBound)
                     let first = strip.rows.lowerBound
                     Parallel.forEachChunk(count: strip.rows.count, minimumChunk: 4) { chunk in
-                        // Blocks of rows × tiles of columns: the table rows a tile's windows touch stay in
-                        // cache even when neighbouring radii differ wildly (the seed's random radii).
-                        let blockRows = 16, tileWidth = 128
+                        // Blocks of about 128 rows × tiles of 128 columns. With radii up to R a tile's windows
+                        // touch table rows y−R…y+R+blockRows and columns x−R…x+R+tileWidth: for R = 255 that is
+                        // ~640×640 entries (1.6 MB), which stays in a core's 2 MB L2 while the tile slides
+                        // right, so each step brings only 128 new columns for 128 rows of output (~20 B per
+                        // pixel). Blocks of 16 rows brought ~130 B per pixel from L3/DRAM, from 528 rows, and
+                        // the random-radius benchmark spent most of its time waiting on those reads.
+                        let tileWidth = 128
+                        let blockCount = (chunk.count + 127) / 128
+                        let blockRows = (chunk.count + blockCount - 1) / blockCount
                         let radiusBlock = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * width)
                         defer { radiusBlock.deallocate() }
                         var blockStart = first + chunk.lowerBound
