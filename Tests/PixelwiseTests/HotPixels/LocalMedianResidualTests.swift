@@ -82,6 +82,27 @@ struct LocalMedianResidualTests {
         }
     }
 
+    @Test("Byte-lane network: 4th and 5th of eight for every 0/1 input in every lane, and random bytes")
+    func middlePairBytesSelectsMiddleOrderStatistics() {
+        var rng = ResidualRNG(state: 11)
+        for round in 0..<(256 + 500) {
+            // Rounds below 256: lane k gets the 0/1 pattern (round + 16k) mod 256, valued 0 or 255.
+            var inputs = [SIMD16<UInt8>](repeating: .zero, count: 8)
+            for lane in 0..<16 {
+                let bits = (round + 16 * lane) % 256
+                for i in 0..<8 {
+                    inputs[i][lane] = round < 256 ? ((bits >> i) & 1 == 1 ? 255 : 0) : UInt8.random(in: 0...255, using: &rng)
+                }
+            }
+            let (fourth, fifth) = LocalMedianResidual.middlePairBytes(inputs[0], inputs[1], inputs[2], inputs[3],
+                                                                      inputs[4], inputs[5], inputs[6], inputs[7])
+            for lane in 0..<16 {
+                let sorted = inputs.map { $0[lane] }.sorted()
+                #expect(fourth[lane] == sorted[3] && fifth[lane] == sorted[4], "round \(round) lane \(lane)")
+            }
+        }
+    }
+
     @Test("8-bit: kernel equals brute force, odd sizes, every channel count, RGB and CFA spacing",
           arguments: [1, 2, 3, 4], [1, 2])
     func uint8MatchesBruteForce(channels: Int, step: Int) {
