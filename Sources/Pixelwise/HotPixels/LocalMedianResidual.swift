@@ -53,102 +53,140 @@ public enum LocalMedianResidual {
         let hi = (width - step) &* channels
         guard interiorRow, hi > lo else {
             for index in 0..<rowLength {
-                output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step)
+                output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step)
             }
             return
         }
-        for index in 0..<lo { output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
-        for index in hi..<rowLength { output[index] = borderResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        for index in 0..<lo { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
 
         let d = step &* channels
         let up = image.rowPointer(y - step), mid = image.rowPointer(y), down = image.rowPointer(y + step)
-        var index = lo
         if S.self == UInt8.self {
-            index = interiorUInt8(UnsafeRawPointer(up).assumingMemoryBound(to: UInt8.self),
-                                  UnsafeRawPointer(mid).assumingMemoryBound(to: UInt8.self),
-                                  UnsafeRawPointer(down).assumingMemoryBound(to: UInt8.self),
-                                  from: lo, to: hi, offset: d, into: output)
+            interiorUInt8(UnsafeRawPointer(up).assumingMemoryBound(to: UInt8.self),
+                          UnsafeRawPointer(mid).assumingMemoryBound(to: UInt8.self),
+                          UnsafeRawPointer(down).assumingMemoryBound(to: UInt8.self),
+                          from: lo, to: hi, offset: d, into: output)
+        } else {
+            interior(up, mid, down, from: lo, to: hi, offset: d, into: output)
         }
-        while index &+ 16 <= hi {
-            @inline(__always) func load(_ p: UnsafePointer<S>) -> SIMD16<S> {
-                UnsafeRawPointer(p).loadUnaligned(as: SIMD16<S>.self)
+    }
+
+    /// The interior of an 8-bit row, 16 samples per step in byte lanes: unsigned byte minimum and maximum
+    /// are single SSE2 instructions (`pminub`, `pmaxub`), so the whole selection network runs on 16 samples
+    /// at a time. The result `2·centre − (4th + 5th)` is formed in 32-bit lanes, byte `j` of every 4-byte
+    /// word at a time (shift and mask), converted exactly to `Float` with the 1.5·2²³ trick, and the four
+    /// groups transposed back into sample order. Everything here is written with operations that compile
+    /// to single instructions: the standard library's generic `pointwiseMin` and SIMD conversions are not
+    /// inlined into this module (measured: 20% of a scan's CPU went to calls of them).
+    /// A row whose interior is not a multiple of 16 ends with one block overlapping the previous one (the
+    /// overlapped samples are computed twice, identically), so no scalar tail is needed.
+    @inlinable
+    static func interiorUInt8(_ up: UnsafePointer<UInt8>, _ mid: UnsafePointer<UInt8>, _ down: UnsafePointer<UInt8>,
+                              from lo: Int, to hi: Int, offset d: Int, into output: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<UInt8>
+        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        let magic = SIMD4<Int32>(repeating: 0x4B40_0000)   // bit pattern of 1.5·2²³: adding t gives 1.5·2²³ + t
+        @inline(__always) func block(_ index: Int) {
+            let (fourth, fifth) = middlePairBytes(
+                load(up + (index &- d)), load(up + index), load(up + (index &+ d)), load(mid + (index &- d)),
+                load(mid + (index &+ d)), load(down + (index &- d)), load(down + index), load(down + (index &+ d)))
+            let centre = unsafeBitCast(load(mid + index), to: SIMD4<Int32>.self)
+            let lower = unsafeBitCast(fourth, to: SIMD4<Int32>.self), upper = unsafeBitCast(fifth, to: SIMD4<Int32>.self)
+            @inline(__always) func group(_ shift: Int32) -> SIMD4<Float> {
+                let twice = (((centre &>> shift) & 0xFF) &<< 1) &- ((lower &>> shift) & 0xFF) &- ((upper &>> shift) & 0xFF)
+                return (unsafeBitCast(twice &+ magic, to: SIMD4<Float>.self) - 12_582_912) * 0.5
             }
+            let g0 = group(0), g1 = group(8), g2 = group(16), g3 = group(24)
+            let target = UnsafeMutableRawPointer(output + index)
+            target.storeBytes(of: SIMD4(g0[0], g1[0], g2[0], g3[0]), as: SIMD4<Float>.self)
+            target.storeBytes(of: SIMD4(g0[1], g1[1], g2[1], g3[1]), toByteOffset: 16, as: SIMD4<Float>.self)
+            target.storeBytes(of: SIMD4(g0[2], g1[2], g2[2], g3[2]), toByteOffset: 32, as: SIMD4<Float>.self)
+            target.storeBytes(of: SIMD4(g0[3], g1[3], g2[3], g3[3]), toByteOffset: 48, as: SIMD4<Float>.self)
+        }
+        guard hi &- lo >= 16 else {
+            scalarInterior(up, mid, down, from: lo, to: hi, offset: d, into: output)
+            return
+        }
+        var index = lo
+        while index &+ 16 <= hi {
+            block(index)
+            index &+= 16
+        }
+        if index < hi { block(hi &- 16) }
+    }
+
+    /// ``middlePair(_:_:_:_:_:_:_:_:)`` on byte vectors with minimum and maximum spelled as comparisons and
+    /// selects, which the compiler inlines as `pminub`/`pmaxub` (the generic `pointwiseMin` stays a call).
+    @inlinable @inline(__always)
+    static func middlePairBytes(_ a0: SIMD16<UInt8>, _ a1: SIMD16<UInt8>, _ a2: SIMD16<UInt8>, _ a3: SIMD16<UInt8>,
+                                _ b0: SIMD16<UInt8>, _ b1: SIMD16<UInt8>, _ b2: SIMD16<UInt8>, _ b3: SIMD16<UInt8>)
+        -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+        typealias V = SIMD16<UInt8>
+        @inline(__always) func minimum(_ x: V, _ y: V) -> V { x.replacing(with: y, where: y .< x) }
+        @inline(__always) func maximum(_ x: V, _ y: V) -> V { x.replacing(with: y, where: x .< y) }
+        // Compare-exchanges written out (a nested `inout` helper was left as a call by the optimiser).
+        var (a0, a1) = (minimum(a0, a1), maximum(a0, a1)), (a2, a3) = (minimum(a2, a3), maximum(a2, a3))
+        (a0, a2) = (minimum(a0, a2), maximum(a0, a2)); (a1, a3) = (minimum(a1, a3), maximum(a1, a3))
+        (a1, a2) = (minimum(a1, a2), maximum(a1, a2))
+        var (b0, b1) = (minimum(b0, b1), maximum(b0, b1)), (b2, b3) = (minimum(b2, b3), maximum(b2, b3))
+        (b0, b2) = (minimum(b0, b2), maximum(b0, b2)); (b1, b3) = (minimum(b1, b3), maximum(b1, b3))
+        (b1, b2) = (minimum(b1, b2), maximum(b1, b2))
+        let evenThird = maximum(maximum(a0, b0), minimum(a2, b2))
+        let oddSecond = minimum(maximum(a1, b1), minimum(a3, b3))
+        return (minimum(evenThird, oddSecond), maximum(evenThird, oddSecond))
+    }
+
+    /// The interior of a row of any sample type, 16 samples per step (the same overlapping last block).
+    @inlinable
+    static func interior<S: HotPixelSample>(_ up: UnsafePointer<S>, _ mid: UnsafePointer<S>, _ down: UnsafePointer<S>,
+                                            from lo: Int, to hi: Int, offset d: Int, into output: UnsafeMutablePointer<Float>) {
+        @inline(__always) func load(_ p: UnsafePointer<S>) -> SIMD16<S> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD16<S>.self)
+        }
+        @inline(__always) func block(_ index: Int) {
             let (lower, upper) = middlePair(
-                load(up + (index - d)), load(up + index), load(up + (index + d)), load(mid + (index - d)),
-                load(mid + (index + d)), load(down + (index - d)), load(down + index), load(down + (index + d)))
+                load(up + (index &- d)), load(up + index), load(up + (index &+ d)), load(mid + (index &- d)),
+                load(mid + (index &+ d)), load(down + (index &- d)), load(down + index), load(down + (index &+ d)))
             let centre = S.floats(load(mid + index))
             let residual = centre - 0.5 * (S.floats(lower) + S.floats(upper))
             UnsafeMutableRawPointer(output + index).storeBytes(of: residual, as: SIMD16<Float>.self)
+        }
+        guard hi &- lo >= 16 else {
+            scalarInterior(up, mid, down, from: lo, to: hi, offset: d, into: output)
+            return
+        }
+        var index = lo
+        while index &+ 16 <= hi {
+            block(index)
             index &+= 16
         }
+        if index < hi { block(hi &- 16) }
+    }
+
+    /// Interior samples one at a time (rows with fewer than 16 interior samples), without allocating.
+    @inlinable
+    static func scalarInterior<S: HotPixelSample>(_ up: UnsafePointer<S>, _ mid: UnsafePointer<S>, _ down: UnsafePointer<S>,
+                                                  from lo: Int, to hi: Int, offset d: Int,
+                                                  into output: UnsafeMutablePointer<Float>) {
+        var index = lo
         while index < hi {
-            var ring: [Float] = [up[index - d].floatValue, up[index].floatValue, up[index + d].floatValue,
-                                 mid[index - d].floatValue, mid[index + d].floatValue, down[index - d].floatValue,
-                                 down[index].floatValue, down[index + d].floatValue]
-            ring.sort()
-            let median = 0.5 * (ring[3] + ring[4])
-            output[index] = mid[index].floatValue - median
+            let (lower, upper) = middlePair(
+                SIMD2(repeating: up[index &- d].floatValue), SIMD2(repeating: up[index].floatValue),
+                SIMD2(repeating: up[index &+ d].floatValue), SIMD2(repeating: mid[index &- d].floatValue),
+                SIMD2(repeating: mid[index &+ d].floatValue), SIMD2(repeating: down[index &- d].floatValue),
+                SIMD2(repeating: down[index].floatValue), SIMD2(repeating: down[index &+ d].floatValue))
+            output[index] = mid[index].floatValue - 0.5 * (lower[0] + upper[0])
             index &+= 1
         }
     }
 
-    /// The interior of an 8-bit row, 16 samples at a time, in 16-bit lanes where min and max are plain
-    /// vector arithmetic (`d = a − b`, `m = d >> 15`, `min = b + (d & m)`): the standard library's
-    /// `pointwiseMin` on integer vectors is a lane-by-lane loop. Returns where it stopped.
-    @inlinable
-    static func interiorUInt8(_ up: UnsafePointer<UInt8>, _ mid: UnsafePointer<UInt8>, _ down: UnsafePointer<UInt8>,
-                              from lo: Int, to hi: Int, offset d: Int, into output: UnsafeMutablePointer<Float>) -> Int {
-        typealias V = SIMD8<Int16>
-        // 16 bytes load as eight 16-bit words; the even bytes are `word & 0xFF`, the odd ones `word >> 8`:
-        // widening with plain vector arithmetic (the generic SIMD conversions are lane loops).
-        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> (V, V) {
-            let words = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
-            return (unsafeBitCast(words & 0x00FF, to: V.self), unsafeBitCast(words &>> 8, to: V.self))
-        }
-        @inline(__always) func exchange(_ x: inout V, _ y: inout V) {
-            let difference = x &- y
-            let masked = difference & (difference &>> 15)   // x − y where x < y, else 0
-            let low = y &+ masked
-            y = x &- masked
-            x = low
-        }
-        @inline(__always) func minimum(_ x: V, _ y: V) -> V {
-            let difference = x &- y
-            return y &+ (difference & (difference &>> 15))
-        }
-        @inline(__always) func maximum(_ x: V, _ y: V) -> V {
-            let difference = x &- y
-            return x &- (difference & (difference &>> 15))
-        }
-        /// 2·centre − (4th + 5th) of the ring, exact in 16 bits.
-        @inline(__always) func twiceResidual(_ centre: V, _ ring: (V, V, V, V, V, V, V, V)) -> V {
-            var (a0, a1, a2, a3, b0, b1, b2, b3) = ring
-            exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
-            exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
-            let fourth = minimum(minimum(a3, b3), minimum(maximum(a0, b2), minimum(maximum(a1, b1), maximum(a2, b0))))
-            let fifth = minimum(minimum(maximum(a0, b3), maximum(a1, b2)), minimum(maximum(a2, b1), maximum(a3, b0)))
-            return (centre &<< 1) &- (fourth &+ fifth)
-        }
-        var index = lo
-        while index &+ 16 <= hi {
-            let n0 = load(up + (index - d)), n1 = load(up + index), n2 = load(up + (index + d)), n3 = load(mid + (index - d))
-            let n4 = load(mid + (index + d)), n5 = load(down + (index - d)), n6 = load(down + index), n7 = load(down + (index + d))
-            let centre = load(mid + index)
-            let even = twiceResidual(centre.0, (n0.0, n1.0, n2.0, n3.0, n4.0, n5.0, n6.0, n7.0))
-            let odd = twiceResidual(centre.1, (n0.1, n1.1, n2.1, n3.1, n4.1, n5.1, n6.1, n7.1))
-            let target = output + index
-            for lane in 0..<8 {
-                target[2 &* lane] = Float(even[lane]) * 0.5
-                target[2 &* lane &+ 1] = Float(odd[lane]) * 0.5
-            }
-            index &+= 16
-        }
-        return index
-    }
-
-    /// The 4th and 5th smallest of eight vectors, lane by lane: sort each half of four (5 compare-exchanges
-    /// each), then the order statistics of the union of two sorted lists A and B of four:
-    /// 4th = min(A4, B4, max(A1,B3), max(A2,B2), max(A3,B1)), 5th = min(max(A1,B4), max(A2,B3), max(A3,B2), max(A4,B1)).
+    /// The 4th and 5th smallest of eight vectors, lane by lane, with 28 minimum/maximum operations: sort
+    /// each half of four (5 compare-exchanges each, giving sorted A and B), then the middle of Batcher's
+    /// odd-even merge of A and B, pruned to the two outputs needed. The merge's even half (A0, A2, B0, B2)
+    /// contributes its 3rd smallest, `max(max(A0, B0), min(A2, B2))`; its odd half (A1, A3, B1, B3) its 2nd
+    /// smallest, `min(max(A1, B1), min(A3, B3))`; the final compare-exchange of those two gives the 4th and
+    /// 5th of all eight (8 operations instead of the 14 of the min-of-max formulas).
     @inlinable @inline(__always)
     static func middlePair<V: SIMD>(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ b0: V, _ b1: V, _ b2: V, _ b3: V)
         -> (V, V) where V.Scalar: Comparable {
@@ -161,11 +199,42 @@ public enum LocalMedianResidual {
         var (b0, b1, b2, b3) = (b0, b1, b2, b3)
         exchange(&a0, &a1); exchange(&a2, &a3); exchange(&a0, &a2); exchange(&a1, &a3); exchange(&a1, &a2)
         exchange(&b0, &b1); exchange(&b2, &b3); exchange(&b0, &b2); exchange(&b1, &b3); exchange(&b1, &b2)
-        let fourth = pointwiseMin(pointwiseMin(a3, b3),
-                                 pointwiseMin(pointwiseMax(a0, b2), pointwiseMin(pointwiseMax(a1, b1), pointwiseMax(a2, b0))))
-        let fifth = pointwiseMin(pointwiseMin(pointwiseMax(a0, b3), pointwiseMax(a1, b2)),
-                                pointwiseMin(pointwiseMax(a2, b1), pointwiseMax(a3, b0)))
-        return (fourth, fifth)
+        let evenThird = pointwiseMax(pointwiseMax(a0, b0), pointwiseMin(a2, b2))
+        let oddSecond = pointwiseMin(pointwiseMax(a1, b1), pointwiseMin(a3, b3))
+        return (pointwiseMin(evenThird, oddSecond), pointwiseMax(evenThird, oddSecond))
+    }
+
+    /// ``borderResidual(_:x:y:channel:step:)`` without allocating: the in-bounds ring (up to eight values)
+    /// in a fixed buffer on the stack, insertion-sorted. Same arithmetic, so the same `Float`.
+    @inlinable
+    static func ringResidual<S: HotPixelSample>(_ image: ImageBuffer<S>, x: Int, y: Int, channel: Int,
+                                                step: Int) -> Float {
+        // A stack buffer of scalars: element writes into a SIMD8 go through memory and stall the reload.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { ring in
+        var count = 0
+        let channels = image.channels
+        for dy in stride(from: -step, through: step, by: step) {
+            let ny = y &+ dy
+            guard ny >= 0, ny < image.height else { continue }
+            let row = image.rowPointer(ny)
+            for dx in stride(from: -step, through: step, by: step) where dx != 0 || dy != 0 {
+                let nx = x &+ dx
+                guard nx >= 0, nx < image.width else { continue }
+                let value = row[nx &* channels &+ channel].floatValue
+                var slot = count
+                while slot > 0, ring[slot &- 1] > value {   // insertion sort as the values arrive
+                    ring[slot] = ring[slot &- 1]
+                    slot &-= 1
+                }
+                ring[slot] = value
+                count &+= 1
+            }
+        }
+        if count == 0 { return 0 }
+        let centre = image.rowPointer(y)[x &* channels &+ channel].floatValue
+        let median = count % 2 == 1 ? ring[count / 2] : 0.5 * (ring[count / 2 &- 1] + ring[count / 2])
+        return centre - median
+        }
     }
 
     /// The residual of one sample against the median of its in-bounds ring (slow path, and the reference).
