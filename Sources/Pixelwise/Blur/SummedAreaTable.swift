@@ -5,18 +5,19 @@
 /// possible window sum fits 32 bits, `UInt64` otherwise (any 64-bit-addressable image of 16-bit samples).
 public protocol SummedAreaElement: BitwiseCopyable, Sendable {
     static var zero: Self { get }
-    /// The sample as a table value (exact).
-    init<S: PixelSample>(sample: S)
+    /// The sample as a table value (exact). A static function rather than an initialiser: a public
+    /// `init(sample:)` on `Double` made every `map(Double.init)` in client code ambiguous.
+    static func tableValue<S: PixelSample>(of sample: S) -> Self
     static func plus(_ a: Self, _ b: Self) -> Self
     static func minus(_ a: Self, _ b: Self) -> Self
     var asDouble: Double { get }
 }
 
 extension UInt32: SummedAreaElement {
-    @inlinable public init<S: PixelSample>(sample: S) {
-        if S.self == UInt8.self { self = UInt32(unsafeBitCast(sample, to: UInt8.self)) }
-        else if S.self == UInt16.self { self = UInt32(unsafeBitCast(sample, to: UInt16.self)) }
-        else { preconditionFailure("integer table for a float image") }
+    @inlinable public static func tableValue<S: PixelSample>(of sample: S) -> UInt32 {
+        if S.self == UInt8.self { return UInt32(unsafeBitCast(sample, to: UInt8.self)) }
+        if S.self == UInt16.self { return UInt32(unsafeBitCast(sample, to: UInt16.self)) }
+        preconditionFailure("integer table for a float image")
     }
     @inlinable @inline(__always) public static func plus(_ a: UInt32, _ b: UInt32) -> UInt32 { a &+ b }
     @inlinable @inline(__always) public static func minus(_ a: UInt32, _ b: UInt32) -> UInt32 { a &- b }
@@ -24,10 +25,10 @@ extension UInt32: SummedAreaElement {
 }
 
 extension UInt64: SummedAreaElement {
-    @inlinable public init<S: PixelSample>(sample: S) {
-        if S.self == UInt8.self { self = UInt64(unsafeBitCast(sample, to: UInt8.self)) }
-        else if S.self == UInt16.self { self = UInt64(unsafeBitCast(sample, to: UInt16.self)) }
-        else { preconditionFailure("integer table for a float image") }
+    @inlinable public static func tableValue<S: PixelSample>(of sample: S) -> UInt64 {
+        if S.self == UInt8.self { return UInt64(unsafeBitCast(sample, to: UInt8.self)) }
+        if S.self == UInt16.self { return UInt64(unsafeBitCast(sample, to: UInt16.self)) }
+        preconditionFailure("integer table for a float image")
     }
     @inlinable @inline(__always) public static func plus(_ a: UInt64, _ b: UInt64) -> UInt64 { a &+ b }
     @inlinable @inline(__always) public static func minus(_ a: UInt64, _ b: UInt64) -> UInt64 { a &- b }
@@ -35,7 +36,7 @@ extension UInt64: SummedAreaElement {
 }
 
 extension Double: SummedAreaElement {
-    @inlinable public init<S: PixelSample>(sample: S) { self = sample.doubleValue }
+    @inlinable public static func tableValue<S: PixelSample>(of sample: S) -> Double { sample.doubleValue }
     @inlinable @inline(__always) public static func plus(_ a: Double, _ b: Double) -> Double { a + b }
     @inlinable @inline(__always) public static func minus(_ a: Double, _ b: Double) -> Double { a - b }
     @inlinable @inline(__always) public var asDouble: Double { self }
@@ -85,7 +86,7 @@ extension Double: SummedAreaElement {
                 guard i > 0 else { for k in channels..<rowLength { t[k] = .zero }; continue }
                 let source = image.rowPointer(firstRow + i - 1)
                 for k in 0..<samplesPerRow {
-                    t[k + channels] = Element.plus(t[k], Element(sample: source[k]))
+                    t[k + channels] = Element.plus(t[k], Element.tableValue(of: source[k]))
                 }
             }
         }
