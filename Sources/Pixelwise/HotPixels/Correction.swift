@@ -22,27 +22,6 @@
 /// and its neighbours; ``ChannelSelection/listedChannelOnly`` repairs only the channel a site names
 /// (sites with no channel still get all colour channels).
 public enum DefectCorrection {
-    /// A Bayer colour filter layout, named by its top-left 2×2 tile read row by row.
-    public enum CFAPattern: String, Sendable, CaseIterable, Equatable {
-        case rggb = "RGGB", bggr = "BGGR", grbg = "GRBG", gbrg = "GBRG"
-
-        /// Parses a pattern name, case-insensitively.
-        public init?(name: String) {
-            self.init(rawValue: name.uppercased())
-        }
-
-        /// The filter colour at a photosite: 0 red, 1 green, 2 blue.
-        @inlinable public func colour(x: Int, y: Int) -> Int {
-            // Green where x + y has the pattern's parity; red and blue alternate by row on the other sites.
-            if ((x &+ y) & 1 == 0) == greenOnEvenSum { return 1 }
-            let redOnEvenRow = self == .rggb || self == .grbg
-            return ((y & 1 == 0) == redOnEvenRow) ? 0 : 2
-        }
-
-        /// Whether green photosites are those where `x + y` is even (GRBG, GBRG) rather than odd.
-        @inlinable public var greenOnEvenSum: Bool { self == .grbg || self == .gbrg }
-    }
-
     /// How samples are laid out, which decides the neighbours.
     public enum Layout: Sendable, Equatable {
         /// An ordinary image: neighbours are the 8 surrounding pixels, in the same channel.

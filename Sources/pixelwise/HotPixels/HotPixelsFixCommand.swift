@@ -125,7 +125,7 @@ struct HotPixelsFixCommand: ParsableCommand {
             if cameraRaw, job.layout == .pixels {
                 // A camera RAW is a mosaic whose pattern the file knows: repair with same-colour neighbours.
                 let mosaic = try CameraRaw.readMosaic(file, options: readOptions)
-                guard let pattern = DefectCorrection.CFAPattern(name: mosaic.cfa) else {
+                guard let pattern = CFAPattern(name: mosaic.cfa) else {
                     return FileResult(failure: UsageErrorBox(message: "\(file): unsupported colour filter pattern \(mosaic.cfa)"))
                 }
                 job.layout = .mosaic(pattern)
@@ -149,7 +149,7 @@ struct HotPixelsFixCommand: ParsableCommand {
     /// `--cfa` parsed.
     func parseLayout() throws -> DefectCorrection.Layout {
         guard let cfa else { return .pixels }
-        guard let pattern = DefectCorrection.CFAPattern(name: cfa) else {
+        guard let pattern = CFAPattern(name: cfa) else {
             throw UsageError("--cfa \(cfa): expected RGGB, BGGR, GRBG or GBRG")
         }
         return .mosaic(pattern)

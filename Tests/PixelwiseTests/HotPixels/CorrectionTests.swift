@@ -10,7 +10,7 @@ struct CorrectionTests {
 
     // MARK: The reference
 
-    static func colour(_ pattern: DefectCorrection.CFAPattern, x: Int, y: Int) -> Character {
+    static func colour(_ pattern: CFAPattern, x: Int, y: Int) -> Character {
         Array(pattern.rawValue)[(y % 2) * 2 + (x % 2)]
     }
 
@@ -353,7 +353,7 @@ struct CorrectionTests {
         #expect(red.filter { $0.weight == 1 }.count == 4)
         let green = DefectCorrection.neighbourOffsets(layout: .mosaic(.rggb), x: 3, y: 2)
         #expect(green.filter { $0.weight == 1 }.allSatisfy { abs($0.dx) == 1 && abs($0.dy) == 1 })
-        for pattern in DefectCorrection.CFAPattern.allCases {
+        for pattern in CFAPattern.allCases {
             for y in 0..<2 {
                 for x in 0..<2 {
                     let table = DefectCorrection.neighbourOffsets(layout: .mosaic(pattern), x: x, y: y)
@@ -383,8 +383,8 @@ struct CorrectionTests {
         #expect(image == flat)
     }
 
-    @Test(arguments: DefectCorrection.CFAPattern.allCases)
-    func mosaicDifferential(pattern: DefectCorrection.CFAPattern) throws {
+    @Test(arguments: CFAPattern.allCases)
+    func mosaicDifferential(pattern: CFAPattern) throws {
         for (width, height) in [(1, 1), (1, 7), (9, 1), (2, 2), (13, 11), (40, 31)] {
             let seed = UInt64(width * 100 + height)
             let original = Self.randomImage(UInt16.self, width: width, height: height, channels: 1, seed: seed)
