@@ -76,7 +76,7 @@ struct GenerateCommand: ParsableCommand {
             guard frames > 0 else { throw UsageError("--frames \(frames): must be positive") }
             guard ImageFormat(pathExtensionOf: "f.\(format)") != nil else { throw UsageError("--format \(format): unknown image extension") }
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-            var rng = SceneRandom(seed: seed &* 7919)
+            var rng = SplitMix64(seed: seed &* 7919)
             let kinds: [DefectKind] = [.hot, .stuck, .dead]
             let planted = (0..<defects).map { i in
                 DefectCandidate(x: 2 + Int(rng.next() % UInt64(max(size.width - 4, 1))),

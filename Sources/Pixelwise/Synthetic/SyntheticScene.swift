@@ -8,7 +8,7 @@ public enum SyntheticScene {
     public static func render(width: Int, height: Int, channels: Int, seed: UInt64,
                               shift: (x: Int, y: Int) = (0, 0)) -> Image<Double> {
         precondition(channels == 1 || channels == 3, "scenes have 1 or 3 channels")
-        var rng = SceneRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let scale = Double(max(width, height, 1))
         struct Shape { var cx, cy, rx, ry, softness: Double; var color: (Double, Double, Double); var isDisk: Bool }
         let shapes = (0..<12).map { _ in
@@ -76,7 +76,7 @@ public enum SyntheticScene {
 
     /// A mask with a few filled disks (value 255) on zero: regions for `blur --distance-from`.
     public static func regionMask(width: Int, height: Int, seed: UInt64, regions: Int = 4) -> Image<UInt8> {
-        var rng = SceneRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let scale = Double(min(width, height))
         let disks = (0..<regions).map { _ in
             (x: rng.unit() * Double(width), y: rng.unit() * Double(height), r: (0.03 + 0.07 * rng.unit()) * scale)
@@ -112,19 +112,4 @@ public enum SyntheticScene {
         h ^= h >> 29
         return Double(h >> 11) / Double(1 << 53)
     }
-}
-
-/// SplitMix64: small, fast and seedable, so that generated data is the same on every machine.
-public struct SceneRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A uniform double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
