@@ -376,24 +376,6 @@ struct QuantizeJob: ImageOperation {
     }
 }
 
-/// Minimal JSON text helpers.
-enum JSONText {
-    static func string(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result + "\""
-    }
-}
-
 extension Duration {
     /// Seconds as a `Double` (for timings).
     fileprivate var secondsValue: Double {

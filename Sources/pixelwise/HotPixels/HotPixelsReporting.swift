@@ -115,7 +115,7 @@ enum HotPixelsReport {
     /// `{"frames": N, "width": W, "height": H, "skipped": [...], "candidates": [...]}`, candidates best first.
     static func json(frames: Int, geometry g: HotPixelGeometry, skipped: [(file: String, reason: String)],
                      candidates: [DefectCandidate]) -> String {
-        let skippedText = skipped.map { "{\"file\": \(quoted($0.file)), \"reason\": \(quoted($0.reason))}" }
+        let skippedText = skipped.map { "{\"file\": \(JSONText.string($0.file)), \"reason\": \(JSONText.string($0.reason))}" }
         let candidateText = candidates.map { c in
             "{\"x\": \(c.x), \"y\": \(c.y), \"channel\": \(c.channel.map(String.init) ?? "null"), \"kind\": \"\(c.kind.rawValue)\", \"score\": \(number(c.score))}"
         }
@@ -142,22 +142,6 @@ enum HotPixelsReport {
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         return String(format: "%.4g", value)
-    }
-
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            default:
-                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result + "\""
     }
 }
 
