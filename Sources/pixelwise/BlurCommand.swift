@@ -23,7 +23,7 @@ struct BlurCommand: ParsableCommand {
     @Argument(help: "The image(s) to blur.")
     var images: [String]
 
-    @Option(help: "One radius (or σ) for every pixel.")
+    @Option(parsing: .unconditional, help: "One radius (or σ) for every pixel.")
     var radius: Double?
 
     @Option(help: "Per-pixel radius (or σ) map: a one-channel image of the image's size.")
@@ -32,10 +32,10 @@ struct BlurCommand: ParsableCommand {
     @Option(help: "Mask whose nonzero pixels are the regions; the radius grows with the distance to them.")
     var distanceFrom: String?
 
-    @Option(help: "Radius per pixel of distance (with --distance-from).")
+    @Option(parsing: .unconditional, help: "Radius per pixel of distance (with --distance-from).")
     var perPixel: Double?
 
-    @Option(help: "Largest radius (with --distance-from).")
+    @Option(parsing: .unconditional, help: "Largest radius (with --distance-from).")
     var maxRadius: Double?
 
     @Option(help: "box (exact window mean) or gaussian.")

@@ -27,10 +27,10 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The source image (one channel, or pick one with --channel).")
     var image: String
 
-    @Option(name: .customShort("k"), help: ArgumentHelp("Number of levels: a positive integer, 'auto' (best BIC for K in 1...9) or 'auto:MIN-MAX'.", valueName: "K"))
+    @Option(name: .customShort("k"), parsing: .unconditional, help: ArgumentHelp("Number of levels: a positive integer, 'auto' (best BIC for K in 1...9) or 'auto:MIN-MAX'.", valueName: "K"))
     var levelCount: String?
 
-    @Option(help: ArgumentHelp("Use these levels instead of clustering (comma-separated numbers).", valueName: "V1,V2,..."))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use these levels instead of clustering (comma-separated numbers).", valueName: "V1,V2,..."))
     var centers: String?
 
     @Option(help: "How each distinct value weighs in the clustering: unique (1 each) or pixels (its pixel count).")

@@ -59,6 +59,8 @@ struct BlurCLITests {
         (["--radius-map", "infinite.npy"], "is infinite"),
         (["--distance-from", "empty-mask.npy", "--per-pixel", "1"], "no nonzero (region) pixel"),
         (["--radius=-1"], "--radius -1.0: must be finite"),
+        (["--radius", "-1"], "--radius -1.0: must be finite"),
+        (["--distance-from", "mask.npy", "--per-pixel", "-2"], "--per-pixel"),
         (["--radius", "1", "--radius-map", "radii.npy"], "only one of"),
         (["--distance-from", "mask.npy"], "needs --per-pixel"),
     ])

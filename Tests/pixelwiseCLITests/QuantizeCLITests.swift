@@ -52,7 +52,7 @@ struct QuantizeCLITests {
 
     @Test func givenCentersAndFloat64Output() throws {
         let output = folder.path("q.npy")
-        let result = try CLI.run("quantize", floatPath, "--centers", "0.5,-0.5,0", "-o", output, "--dtype", "float64")
+        let result = try CLI.run("quantize", floatPath, "--centers", "-0.5,0.5,0", "-o", output, "--dtype", "float64")
         #expect(result.status == 0, "\(result.stderr)")
         guard case .float64(let quantized) = try ImageFile.read(output) else { Issue.record("not float64"); return }
         guard case .float64(let source) = try ImageFile.read(floatPath) else { return }
@@ -82,7 +82,7 @@ struct QuantizeCLITests {
     }
 
     @Test(arguments: [
-        (["-k", "0"], "-k 0"), (["-k", "abc"], "-k abc"), (["-k", "-3"], "-k"), (["-k=-3"], "-k -3"), (["-k", "70000"], "65536"),
+        (["-k", "0"], "-k 0"), (["-k", "abc"], "-k abc"), (["-k", "-3"], "-k -3"), (["-k=-3"], "-k -3"), (["-k", "70000"], "65536"),
         ([], "-k"), (["-k", "3", "--centers", "1,2"], "--centers"), (["--centers", "1,x"], "'x'"),
         (["--centers", "1,1"], "twice"), (["-k", "2", "--labels", "out.jpg"], "JPEG"),
     ])
