@@ -54,6 +54,7 @@ struct BlurCommand: ParsableCommand {
     var outputDir: String?
 
     @OptionGroup var reading: ImageReadingOptions
+    @OptionGroup var writing: ImageWritingOptions
 
     enum KernelArgument: String, ExpressibleByArgument, CaseIterable { case box, gaussian }
     enum OutputTypeArgument: String, ExpressibleByArgument, CaseIterable { case same, float32, float64 }
@@ -79,7 +80,7 @@ struct BlurCommand: ParsableCommand {
                 try ImageFile.write(field.image(), to: saveRadiusMap)
                 savedMap = true
             }
-            try ImageFile.write(blurred, to: output)
+            try ImageFile.write(blurred, to: output, options: writing.writeOptions)
         }
     }
 

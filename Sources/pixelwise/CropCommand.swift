@@ -18,10 +18,8 @@ struct CropCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file.")
     var output: String
 
-    @Option(help: "JPEG quality, 1–100.")
-    var quality: Int = 95
-
     @OptionGroup var reading: ImageReadingOptions
+    @OptionGroup var writing: ImageWritingOptions
 
     func run() throws {
         let parts = region.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -29,13 +27,12 @@ struct CropCommand: ParsableCommand {
             throw UsageError("--region \(region): expected X,Y,W,H (four integers)")
         }
         guard w > 0, h > 0 else { throw UsageError("--region \(region): width and height must be positive") }
-        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
         try OutputPath.check(output, inputs: [image])
         let source = try ImageFile.read(image, options: reading.readOptions)
         guard x >= 0, y >= 0, x + w <= source.width, y + h <= source.height else {
             throw UsageError("--region \(region): reaches outside the \(source.width)×\(source.height) image \(image)")
         }
         try ImageFile.write(source.region(x: x, y: y, width: w, height: h), to: output,
-                           options: ImageWriteOptions(jpegQuality: quality))
+                           options: writing.writeOptions)
     }
 }

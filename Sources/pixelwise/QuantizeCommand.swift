@@ -64,6 +64,7 @@ struct QuantizeCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var reading: ImageReadingOptions
+    @OptionGroup var writing: ImageWritingOptions
 
     func run() throws {
         let clock = ContinuousClock()
@@ -104,9 +105,9 @@ struct QuantizeCommand: ParsableCommand {
         let result = try Self.run(job, on: source, path: image)
         for (name, seconds) in result.timings { timings.append((name, seconds)) }
         mark = clock.now
-        if let labels, let labelImage = result.labels { try ImageFile.write(labelImage, to: labels) }
+        if let labels, let labelImage = result.labels { try ImageFile.write(labelImage, to: labels, options: writing.writeOptions) }
         do {
-            if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output) }
+            if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output, options: writing.writeOptions) }
         } catch {
             if let labels, !labelsExisted { try? FileManager.default.removeItem(atPath: labels) }
             throw error

@@ -27,6 +27,32 @@ struct CodecCLITests {
         #expect(try ImageFile.read(output) == .uint8(image.region(x: 5, y: 3, width: 17, height: 9).compacted()))
     }
 
+    @Test("--png-level and --tiff-compression change the file, never the pixels; out-of-range levels are refused")
+    func compressionOptions() throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path("in.npy")
+        let image = ramp(width: 64, height: 48, channels: 3)
+        try ImageFile.write(.uint8(image), to: input)
+        var sizes = [Int]()
+        for (level, name) in [("0", "l0.png"), ("9", "l9.png")] {
+            let result = try CLI.run("crop", input, "--region", "0,0,64,48", "--png-level", level, "-o", folder.path(name))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try ImageFile.read(folder.path(name)) == .uint8(image))
+            sizes.append(try FileManager.default.attributesOfItem(atPath: folder.path(name))[.size] as! Int)
+        }
+        #expect(sizes[0] > sizes[1], "level 0 stores, level 9 compresses: \(sizes)")
+        for compression in ["none", "lzw"] {
+            let output = folder.path("\(compression).tif")
+            #expect(try CLI.run("crop", input, "--region", "0,0,64,48", "--tiff-compression", compression, "-o", output).status == 0)
+            #expect(try ImageFile.read(output) == .uint8(image))
+        }
+        expectOneLineError(try CLI.run("crop", input, "--region", "0,0,4,4", "--png-level", "10", "-o", folder.path("x.png")),
+                           mentioning: ["--png-level 10"])
+        expectOneLineError(try CLI.run("crop", input, "--region", "0,0,4,4", "--quality", "0", "-o", folder.path("x.jpg")),
+                           mentioning: ["--quality 0"])
+        #expect(!FileManager.default.fileExists(atPath: folder.path("x.png")))
+    }
+
     @Test("info names the format from the content, and JPEG output decodes close to its input")
     func infoAndJPEG() throws {
         let folder = try TemporaryFolder()

@@ -48,14 +48,11 @@ struct HotPixelsFixCommand: ParsableCommand {
     @Flag(help: "Repair only the channel a map entry names (default: all colour channels of a listed pixel).")
     var listedChannelOnly = false
 
-    @Option(help: "JPEG quality of re-encoded JPEG outputs, 1–100.")
-    var quality: Int = 95
-
     @OptionGroup var reading: ImageReadingOptions
+    @OptionGroup var writing: ImageWritingOptions
 
     func run() throws {
         guard !files.isEmpty else { throw UsageError("hotpixels fix: no input files") }
-        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
         let layout = try parseLayout()
         let (sites, source) = try listedSites()
         let outputs = try outputPaths()
@@ -87,7 +84,7 @@ struct HotPixelsFixCommand: ParsableCommand {
         let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
         let job = FixJob(sites: sites, layout: layout, selection: selection)
         let readOptions = reading.readOptions
-        let writeOptions = ImageWriteOptions(jpegQuality: quality)
+        let writeOptions = writing.writeOptions
         let skipWriting = inPlace && sites.isEmpty
         let files = self.files
         let cameraRawInputs = rawInputs

@@ -1,0 +1,25 @@
+import ArgumentParser
+import PixelwiseIO
+
+extension TIFFCompression: ExpressibleByArgument {}
+
+/// Options every command that writes images shares: how each format compresses.
+struct ImageWritingOptions: ParsableArguments {
+    @Option(help: "JPEG quality of JPEG outputs, 1–100.")
+    var quality: Int = 95
+
+    @Option(help: "zlib level of PNG outputs: 0 (none, fastest) to 9 (smallest, slowest).")
+    var pngLevel: Int = PNG.defaultCompressionLevel
+
+    @Option(help: "Compression of TIFF outputs: none, lzw or deflate.")
+    var tiffCompression: TIFFCompression = .deflate
+
+    func validate() throws {
+        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
+        guard (0...9).contains(pngLevel) else { throw UsageError("--png-level \(pngLevel): must be 0 to 9") }
+    }
+
+    var writeOptions: ImageWriteOptions {
+        ImageWriteOptions(jpegQuality: quality, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
+    }
+}
