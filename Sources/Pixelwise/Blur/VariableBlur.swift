@@ -98,10 +98,45 @@ public enum VariableBlur {
         }
         let side = 2 * (reach.max() ?? 0) + 1
         let largestSum = Double(Swift.min(side, width)) * Double(Swift.min(side, height)) * S.maximumValue.doubleValue
+        // Whole radii (uint8/uint16 maps): the streaming path, when its ring of sorted rows fits the budget.
+        let largestRadius = Swift.min(cap, Int(maxima.max() ?? 0))
+        if radii.hasSmallIntegerRadii, canStream(width: width, maxRadius: largestRadius) {
+            if largestSum < 4_294_967_296 {
+                if let result = streamingBoxMean(image, radii: radii, maxRadius: largestRadius, table: UInt32.self,
+                                                 output: Out.self, budget: budget, progress: progress) { return result }
+            } else if let result = streamingBoxMean(image, radii: radii, maxRadius: largestRadius, table: UInt64.self,
+                                                    output: Out.self, budget: budget, progress: progress) { return result }
+        }
         if largestSum < 4_294_967_296 {
             return boxMean(image, radii: radii, reach: reach, table: UInt32.self, output: Out.self, budget: budget, progress: progress)
         }
         return boxMean(image, radii: radii, reach: reach, table: UInt64.self, output: Out.self, budget: budget, progress: progress)
+    }
+
+    /// The streaming box mean on every core (row chunks), or nil when its working memory exceeds `budget`
+    /// (the strip tables are used then).
+    @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
+        _ image: Image<S>, radii: Field, maxRadius: Int, table: Element.Type, output: Out.Type, budget: Int,
+        progress: (@Sendable (Int) -> Void)?
+    ) -> Image<Out>? {
+        let width = image.width, height = image.height, channels = image.channels
+        // Chunks of at least maxRadius rows: each re-accumulates up to maxRadius table rows above it.
+        let minimumChunk = Swift.max(32, maxRadius)
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, height / minimumChunk))
+        let concurrent = Swift.min(Parallel.coreCount, chunks)
+        let chunkBytes = streamingChunkBytes(width: width, channels: channels, maxRadius: maxRadius,
+                                             rows: (height + chunks - 1) / chunks, elementSize: MemoryLayout<Element>.stride)
+        guard chunkBytes * concurrent <= budget else { return nil }
+        var result = Image<Out>(uninitializedWidth: width, height: height, channels: channels)
+        image.withUnsafeBuffer { source in
+            result.withUnsafeMutableBuffer { target in
+                Parallel.forEachChunk(count: height, minimumChunk: minimumChunk) { rows in
+                    streamingBoxMean(source: source, target: target, radii: radii, maxRadius: maxRadius, rows: rows,
+                                     table: Element.self, progress: progress)
+                }
+            }
+        }
+        return result
     }
 
     @inlinable static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
