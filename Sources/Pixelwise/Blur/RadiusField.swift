@@ -59,6 +59,22 @@ extension RadiusField {
         return maxima
     }
 
+    /// The largest radius of every row of a field with ``hasSmallIntegerRadii`` (always valid: no check needed),
+    /// on every core.
+    @inlinable public func integerRowMaxima() -> [Double] {
+        let width = self.width
+        return Parallel.mapChunks(count: height, minimumChunk: 16) { rows -> [Double] in
+            let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(width, 1))
+            defer { buffer.deallocate() }
+            return rows.map { y in
+                loadIntegerRow(y, into: buffer)
+                var largest: UInt16 = 0
+                for x in 0..<width { largest = Swift.max(largest, buffer[x]) }
+                return Double(largest)
+            }
+        }.flatMap { $0 }
+    }
+
     /// The whole field as an image (for `--save-radius-map`), in `Float` or `Double`.
     @inlinable public func image<Out: BinaryFloatingPoint & PixelSample>(as type: Out.Type = Double.self) -> Image<Out> {
         var result = Image<Out>(uninitializedWidth: width, height: height, channels: 1)

@@ -86,13 +86,15 @@ public enum VariableBlur {
     ) throws(BlurError) -> Image<Out> {
         guard !image.isEmpty else { throw .emptyImage(source: imageName) }
         try radii.checkSize(imageWidth: image.width, imageHeight: image.height)
-        let maxima = try radii.validatedRowMaxima()
+        let maxima = radii.hasSmallIntegerRadii ? radii.integerRowMaxima() : try radii.validatedRowMaxima()
         let width = image.width, height = image.height
         let cap = Swift.max(width, height)
         // How far (in rows) a pixel of each row reaches: n + 1 covers the fractional ring.
         let reach = maxima.map { Swift.min(cap, Int($0.rounded(.down)) + 1) }
-        let budget = memoryBudget ?? defaultMemoryBudget(imageBytes: image.sampleCount * MemoryLayout<S>.size,
-                                                          outputBytes: image.sampleCount * MemoryLayout<Out>.size)
+        let imageBytes = image.sampleCount * MemoryLayout<S>.size, outputBytes = image.sampleCount * MemoryLayout<Out>.size
+        let budget = memoryBudget ?? defaultMemoryBudget(imageBytes: imageBytes, outputBytes: outputBytes)
+        // The streaming path may use as much again as input plus output: peak stays within twice those.
+        let streamingBudget = memoryBudget ?? Swift.max(imageBytes + outputBytes, 16 << 20)
         if !S.sampleType.isInteger {
             return boxMean(image, radii: radii, reach: reach, table: Double.self, output: Out.self, budget: budget, progress: progress)
         }
@@ -103,9 +105,9 @@ public enum VariableBlur {
         if radii.hasSmallIntegerRadii, canStream(width: width, maxRadius: largestRadius) {
             if largestSum < 4_294_967_296 {
                 if let result = streamingBoxMean(image, radii: radii, maxRadius: largestRadius, table: UInt32.self,
-                                                 output: Out.self, budget: budget, progress: progress) { return result }
+                                                 output: Out.self, budget: streamingBudget, progress: progress) { return result }
             } else if let result = streamingBoxMean(image, radii: radii, maxRadius: largestRadius, table: UInt64.self,
-                                                    output: Out.self, budget: budget, progress: progress) { return result }
+                                                    output: Out.self, budget: streamingBudget, progress: progress) { return result }
         }
         if largestSum < 4_294_967_296 {
             return boxMean(image, radii: radii, reach: reach, table: UInt32.self, output: Out.self, budget: budget, progress: progress)
