@@ -89,7 +89,11 @@ extension VariableBlur {
                 let r = Swift.min(Int(radiusRow[x]), maxR)
                 let k = cursors[r]
                 columns[k] = UInt16(truncatingIfNeeded: x)
-                for c in 0..<channels { sums[k &* channels &+ c] = .zero }
+                if channels == 1 {
+                    sums[k] = .zero
+                } else {
+                    for c in 0..<channels { sums[k &* channels &+ c] = .zero }
+                }
                 cursors[r] = k &+ 1 == bases[r] &+ capacities[r] ? bases[r] : k &+ 1
             }
         }

@@ -167,12 +167,9 @@ struct StreamingBoxMeanTests {
         let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
         let map = try RadiusMap(Image<UInt8>(width: width, height: height,
                                              samples: (0..<(width * height)).map { _ in UInt8.random(in: 1...255, using: &rng) }))
-        let streamed = try #require(VariableBlur.streamingBoxMean(image, radii: map, maxRadius: 150, table: UInt32.self,
-                                                                 output: UInt8.self, budget: .max, progress: nil))
-        #expect(streamed == (try VariableBlur.boxMean(image, radii: map, memoryBudget: 1)))
-        let streamed64 = try #require(VariableBlur.streamingBoxMean(image, radii: map, maxRadius: 150, table: UInt32.self,
-                                                                   output: Double.self, budget: .max, progress: nil))
-        #expect(streamed64 == (try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: 1)))
+        #expect(streamed(image, map, maxRadius: 150, UInt32.self, as: UInt8.self) == (try VariableBlur.boxMean(image, radii: map, memoryBudget: 1)))
+        #expect(streamed(image, map, maxRadius: 150, UInt32.self, as: Double.self)
+                == (try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: 1)))
     }
 
     /// A whole `--radius` streams too; a fractional one does not claim integer radii.
@@ -188,6 +185,36 @@ struct StreamingBoxMeanTests {
         }
     }
 
+    /// The streaming kernel itself (never the strip-table fallback), or nil if it declined.
+    func streamed<S: PixelSample, Out: PixelSample, R: PixelSample, Element: SummedAreaElement>(
+        _ image: Image<S>, _ map: RadiusMap<R>, maxRadius: Int, _ table: Element.Type, as: Out.Type
+    ) -> Image<Out>? {
+        var result = Image<Out>(width: image.width, height: image.height, channels: image.channels)
+        let done = result.withUnsafeMutableBuffer { target in
+            VariableBlur.streamingBoxMean(image, radii: map, maxRadius: maxRadius, table: Element.self, into: target,
+                                          budget: .max, progress: nil)
+        }
+        return done ? result : nil
+    }
+
+    /// Writing into caller-provided memory gives the same image.
+    @Test func intoABufferMatches() throws {
+        var rng = SplitMix64(seed: 21)
+        let image = randomImage(UInt8.self, width: 33, height: 29, channels: 3, rng: &rng)
+        let map = try RadiusMap(Image<UInt8>(width: 33, height: 29, samples: (0..<(33 * 29)).map { _ in UInt8.random(in: 0...40, using: &rng) }))
+        var target = Image<UInt8>(width: 33, height: 29, channels: 3)
+        try target.withUnsafeMutableBuffer { try VariableBlur.boxMean(image, radii: map, into: $0) }
+        #expect(target == (try VariableBlur.boxMean(image, radii: map)))
+    }
+
+    /// A map that is one radius per row, ramping up and down: each radius' circular area fills, wraps and empties.
+    @Test func rowRampMapMatchesBruteForce() throws {
+        var rng = SplitMix64(seed: 31)
+        let width = 20, height = 300
+        let values = (0..<(width * height)).map { i in (i / width) % 40 < 20 ? (i / width) % 20 : 19 - (i / width) % 20 }
+        try check(UInt8.self, width, height, 1, values, &rng)
+    }
+
     func check<S: PixelSample>(_: S.Type, _ width: Int, _ height: Int, _ channels: Int, _ values: [Int],
                                _ rng: inout SplitMix64) throws {
         let image = randomImage(S.self, width: width, height: height, channels: channels, rng: &rng)
@@ -200,9 +227,7 @@ struct StreamingBoxMeanTests {
             #expect(try VariableBlur.boxMean(image, radii: map).samples == rounded)
             // The streaming kernel itself (not a fallback), with the largest radius as its bound.
             let largest = Swift.min(Swift.max(width, height), values.max() ?? 0)
-            let streamed = try #require(VariableBlur.streamingBoxMean(image, radii: map, maxRadius: largest, table: UInt64.self,
-                                                                     output: Double.self, budget: .max, progress: nil))
-            #expect(streamed.samples == expected)
+            #expect(streamed(image, map, maxRadius: largest, UInt64.self, as: Double.self)?.samples == expected)
         }
         if values.allSatisfy({ $0 <= 255 }) {
             try compare(try RadiusMap(Image<UInt8>(width: width, height: height, samples: values.map { UInt8($0) })))
