@@ -5,18 +5,19 @@
 /// into waiting for those reads (15000², radii 1…255, single-thread model: 18 ns per pixel against 4 ns with
 /// one fixed radius). Here the table is a single row T(a) (sums of image rows `firstTableRow..<a`) that moves
 /// down the image, and each window sum S = T(b)[x1] − T(b)[x0] − (T(a)[x1] − T(a)[x0]), with a = max(0, y−r)
-/// and b = min(height, y+r+1), is taken in two halves: when the moving row reaches a, then when it reaches b,
-/// where the mean is written out at once.
+/// and b = min(height, y+r+1), is taken in two halves: when the moving row reaches a, then when it reaches b.
 ///
 /// To find the pixels that need row a without scanning, every image row is counting-sorted by radius when
 /// the moving row comes within R of it: bucket r of row y holds the columns (ascending) whose radius is r.
 /// Then the pixels whose top edge is a are bucket r of row a + r, for each r, and those whose bottom edge
 /// is b are bucket r of row b − r − 1 (every r ≥ height − y − 1 when b is the last row). Each half-sum reads
-/// two entries of the current table row, which stays in cache; the sorted columns and top halves live in one
-/// circular area per radius, so each radius' buckets are visited in memory order as the row moves down.
-/// Integer sums wrap like the full tables do (see ``SummedAreaElement``), so the result is bit-identical to
-/// theirs. Measured on 15000² uint8, radii 1…255: 5 s of CPU for the whole command against 14 s with the
-/// strip tables (see docs/blur.md).
+/// two entries of the current table row, which stays in cache; the sorted columns and partial sums live in
+/// one circular area per radius, so each radius' buckets are visited in memory order as the row moves down.
+/// A row is divided by its areas and written out in image order once the moving row is R + 1 rows below it
+/// (writing each mean at its bottom edge instead scatters stores over 2R rows of output and measured slower:
+/// 6.5–7.2 s against 5.2–5.7 s of CPU). Integer sums wrap like the full tables do (see ``SummedAreaElement``),
+/// so the result is bit-identical to theirs. Measured on 15000² uint8, radii 1…255: about 5 s of CPU for the
+/// whole command against 13–14 s with the strip tables (see docs/blur.md).
 extension VariableBlur {
     /// Bytes one chunk of ``streamingBoxMean(source:target:radii:maxRadius:rows:table:progress:)`` allocates for
     /// `rows` rows (with a radius map whose radii spread evenly enough that each radius' area holds about its
@@ -111,44 +112,40 @@ extension VariableBlur {
             if run < end - first { body(base..<(base + end - first - run)) }
         }
 
-        /// For bucket r of row y, over each window's columns: at the top edge (`bottom` false), stores
-        /// T[x1] − T[x0] into the cleared sums; at the bottom edge, the window sum is T[x1] − T[x0] minus that,
-        /// and its mean goes straight to the output row (the bottom edge is a pixel's last visit, so its sum is
-        /// never stored back and read again).
-        @inline(__always) func sweep(row y: Int, radius r: Int, bottom: Bool) {
-            let windowRows = Swift.min(height, y &+ r &+ 1) &- Swift.max(0, y &- r)
-            let out = target.rowPointer(y)
+        /// For bucket r of row y: sum = T[x1] − T[x0] − sum, over the window's columns. With the sums at zero this
+        /// stores the top half (negated later); applied again at the bottom edge it leaves the window sum.
+        @inline(__always) func sweep(row y: Int, radius r: Int) {
             forEachRun(row: y, radius: r) { run in
                 if channels == 1 {
-                    if bottom {
-                        for i in run {
-                            let x = Int(columns[i])
-                            let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
-                            let sum = Element.minus(Element.minus(tableRow[x1], tableRow[x0]), sums[i])
-                            out[x] = sample(sum.asDouble / Double(windowRows &* (x1 &- x0)))
-                        }
-                    } else {
-                        for i in run {
-                            let x = Int(columns[i])
-                            let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
-                            sums[i] = Element.minus(tableRow[x1], tableRow[x0])
-                        }
+                    for i in run {
+                        let x = Int(columns[i])
+                        let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
+                        sums[i] = Element.minus(Element.minus(tableRow[x1], tableRow[x0]), sums[i])
                     }
                 } else {
                     for i in run {
                         let x = Int(columns[i])
-                        let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
-                        let area = Double(windowRows &* (x1 &- x0))
-                        let left = x0 &* channels, right = x1 &* channels
-                        let pixelSums = sums + i &* channels, pixel = out + x &* channels
+                        let x0 = Swift.max(0, x &- r) &* channels, x1 = Swift.min(width, x &+ r &+ 1) &* channels
+                        let pixel = sums + i &* channels
                         for c in 0..<channels {
-                            let half = Element.minus(tableRow[right &+ c], tableRow[left &+ c])
-                            if bottom {
-                                pixel[c] = sample(Element.minus(half, pixelSums[c]).asDouble / area)
-                            } else {
-                                pixelSums[c] = half
-                            }
+                            pixel[c] = Element.minus(Element.minus(tableRow[x1 &+ c], tableRow[x0 &+ c]), pixel[c])
                         }
+                    }
+                }
+            }
+        }
+
+        /// Divides row y's window sums by their areas and writes them in image order.
+        func finish(_ y: Int) {
+            let out = target.rowPointer(y)
+            for r in 0..<bins {
+                let windowRows = Swift.min(height, y &+ r &+ 1) &- Swift.max(0, y &- r)
+                forEachRun(row: y, radius: r) { run in
+                    for i in run {
+                        let x = Int(columns[i])
+                        let area = Double(windowRows &* (Swift.min(width, x &+ r &+ 1) &- Swift.max(0, x &- r)))
+                        let pixel = out + x &* channels, pixelSums = sums + i &* channels
+                        for c in 0..<channels { pixel[c] = sample(pixelSums[c].asDouble / area) }
                     }
                 }
             }
@@ -188,19 +185,20 @@ extension VariableBlur {
             if a > firstTableRow {
                 let lowest = Swift.max(0, rows.lowerBound - a), highest = Swift.min(maxR, rows.upperBound - 1 - a)
                 if lowest <= highest {
-                    for r in lowest...highest { sweep(row: a + r, radius: r, bottom: false) }
+                    for r in lowest...highest { sweep(row: a + r, radius: r) }
                 }
             }
             // Bottom edges: pixels of row y with radius a − y − 1, or any radius reaching past the last row.
             let firstBottom = Swift.max(rows.lowerBound, a - maxR - 1), endBottom = Swift.min(rows.upperBound, a)
             if a > firstTableRow && firstBottom < endBottom {
                 for y in firstBottom..<endBottom {
-                    for r in (a - y - 1)...(a == height ? maxR : a - y - 1) { sweep(row: y, radius: r, bottom: true) }
+                    for r in (a - y - 1)...(a == height ? maxR : a - y - 1) { sweep(row: y, radius: r) }
                 }
             }
             // Rows whose bottom edges are all behind.
             let done = a == lastTableRow ? rows.upperBound : Swift.min(rows.upperBound, a - maxR)
             if done > rows.lowerBound + finished {
+                for y in (rows.lowerBound + finished)..<done { finish(y) }
                 let count = done - rows.lowerBound - finished
                 finished += count
                 progress?(count)
