@@ -82,18 +82,21 @@ extension VariableBlur {
         }
         tableRow.initialize(repeating: .zero, count: tableRowLength)
 
-        /// Counting-sorts row y's columns into the areas of their radii, sums cleared.
+        // Table rows below firstTableRow are never needed: every top edge is at least rows.lowerBound − maxR.
+        let firstTableRow = Swift.max(0, rows.lowerBound - maxR)
+
+        /// Counting-sorts row y's columns into the areas of their radii. The top-edge sweep stores each sum;
+        /// only pixels whose top edge is at or above firstTableRow (T = 0 there, no sweep) need a zero here.
         func sortRow(_ y: Int) {
             let before = positions + (y - rows.lowerBound) * bins
             for r in 0..<bins where capacities[r] > 0 { cursors[r] = bases[r] + before[r] % capacities[r] }
             radii.loadIntegerRow(y, into: radiusRow)
+            let clippedFrom = y - firstTableRow
             for x in 0..<width {
                 let r = Swift.min(Int(radiusRow[x]), maxR)
                 let k = cursors[r]
                 columns[k] = UInt16(truncatingIfNeeded: x)
-                if channels == 1 {
-                    sums[k] = .zero
-                } else {
+                if r >= clippedFrom {
                     for c in 0..<channels { sums[k &* channels &+ c] = .zero }
                 }
                 cursors[r] = k &+ 1 == bases[r] &+ capacities[r] ? bases[r] : k &+ 1
@@ -112,15 +115,23 @@ extension VariableBlur {
             if run < end - first { body(base..<(base + end - first - run)) }
         }
 
-        /// For bucket r of row y: sum = T[x1] − T[x0] − sum, over the window's columns. With the sums at zero this
-        /// stores the top half (negated later); applied again at the bottom edge it leaves the window sum.
-        @inline(__always) func sweep(row y: Int, radius r: Int) {
+        /// For bucket r of row y, over each window's columns: at the top edge stores T[x1] − T[x0]; at the
+        /// bottom edge replaces it with T[x1] − T[x0] minus it, the window sum.
+        @inline(__always) func sweep(row y: Int, radius r: Int, top: Bool) {
             forEachRun(row: y, radius: r) { run in
                 if channels == 1 {
-                    for i in run {
-                        let x = Int(columns[i])
-                        let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
-                        sums[i] = Element.minus(Element.minus(tableRow[x1], tableRow[x0]), sums[i])
+                    if top {
+                        for i in run {
+                            let x = Int(columns[i])
+                            let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
+                            sums[i] = Element.minus(tableRow[x1], tableRow[x0])
+                        }
+                    } else {
+                        for i in run {
+                            let x = Int(columns[i])
+                            let x0 = Swift.max(0, x &- r), x1 = Swift.min(width, x &+ r &+ 1)
+                            sums[i] = Element.minus(Element.minus(tableRow[x1], tableRow[x0]), sums[i])
+                        }
                     }
                 } else {
                     for i in run {
@@ -128,7 +139,8 @@ extension VariableBlur {
                         let x0 = Swift.max(0, x &- r) &* channels, x1 = Swift.min(width, x &+ r &+ 1) &* channels
                         let pixel = sums + i &* channels
                         for c in 0..<channels {
-                            pixel[c] = Element.minus(Element.minus(tableRow[x1 &+ c], tableRow[x0 &+ c]), pixel[c])
+                            let half = Element.minus(tableRow[x1 &+ c], tableRow[x0 &+ c])
+                            pixel[c] = top ? half : Element.minus(half, pixel[c])
                         }
                     }
                 }
@@ -151,8 +163,6 @@ extension VariableBlur {
             }
         }
 
-        // Table rows below firstTableRow are never needed: every top edge is at least rows.lowerBound − maxR.
-        let firstTableRow = Swift.max(0, rows.lowerBound - maxR)
         let lastTableRow = Swift.min(height, rows.upperBound + maxR)
         var nextSorted = rows.lowerBound
         var finished = 0
@@ -185,14 +195,14 @@ extension VariableBlur {
             if a > firstTableRow {
                 let lowest = Swift.max(0, rows.lowerBound - a), highest = Swift.min(maxR, rows.upperBound - 1 - a)
                 if lowest <= highest {
-                    for r in lowest...highest { sweep(row: a + r, radius: r) }
+                    for r in lowest...highest { sweep(row: a + r, radius: r, top: true) }
                 }
             }
             // Bottom edges: pixels of row y with radius a − y − 1, or any radius reaching past the last row.
             let firstBottom = Swift.max(rows.lowerBound, a - maxR - 1), endBottom = Swift.min(rows.upperBound, a)
             if a > firstTableRow && firstBottom < endBottom {
                 for y in firstBottom..<endBottom {
-                    for r in (a - y - 1)...(a == height ? maxR : a - y - 1) { sweep(row: y, radius: r) }
+                    for r in (a - y - 1)...(a == height ? maxR : a - y - 1) { sweep(row: y, radius: r, top: false) }
                 }
             }
             // Rows whose bottom edges are all behind.
