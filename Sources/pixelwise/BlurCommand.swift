@@ -74,13 +74,20 @@ struct BlurCommand: ParsableCommand {
             guard !image.isEmpty else { throw BlurError.emptyImage(source: input) }
             let field = try source.field(width: image.width, height: image.height, imageName: input)
             let progress = ProgressLine("blur \((input as NSString).lastPathComponent)", total: image.height, unit: "rows")
-            let blurred = try field.blur(image, kernel: kernel, dtype: dtype, imageName: input) { progress.advance(by: $0) }
+            // A box mean into an NPY file is computed straight into the file's memory map (no image-sized copy).
+            let mapped = kernel == .box && ImageFormat(pathExtensionOf: output) == .npy
+            let blurred = mapped
+                ? nil
+                : try field.blur(image, kernel: kernel, dtype: dtype, imageName: input) { progress.advance(by: $0) }
+            if mapped {
+                try field.boxMean(image, dtype: dtype, imageName: input, mappedOutput: output) { progress.advance(by: $0) }
+            }
             progress.finish()
             if let saveRadiusMap, !savedMap {
                 try ImageFile.write(field.image(), to: saveRadiusMap)
                 savedMap = true
             }
-            try ImageFile.write(blurred, to: output, options: writing.writeOptions)
+            if let blurred { try ImageFile.write(blurred, to: output, options: writing.writeOptions) }
         }
     }
 
@@ -203,6 +210,19 @@ enum AnyRadiusField {
         }
     }
 
+    /// The box mean written straight into an NPY file's memory map (atomically: see ``NPY/writeMapped``).
+    func boxMean(_ image: AnyImage, dtype: BlurCommand.OutputTypeArgument, imageName: String, mappedOutput: String,
+                 progress: @escaping @Sendable (Int) -> Void) throws {
+        switch self {
+        case .uniform(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        case .uint8(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        case .uint16(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        case .float32(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        case .float64(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        case .distance(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
+        }
+    }
+
     /// The radius map used, as float32 when every value survives that exactly, else float64.
     func image() -> AnyImage {
         switch self {
@@ -247,6 +267,29 @@ private struct BlurJob<Field: RadiusField>: ImageOperation {
         switch kernel {
         case .box: try VariableBlur.boxMean(image, radii: field, as: Out.self, imageName: imageName, progress: progress)
         case .gaussian: try VariableBlur.gaussian(image, sigmas: field, as: Out.self, imageName: imageName, progress: progress)
+        }
+    }
+}
+
+/// The box mean of the image's sample type into a mapped NPY file of the chosen output type.
+private struct MappedBoxJob<Field: RadiusField>: ImageOperation {
+    let field: Field
+    let dtype: BlurCommand.OutputTypeArgument
+    let imageName: String
+    let output: String
+    let progress: @Sendable (Int) -> Void
+
+    func callAsFunction<S: PixelSample>(_ image: Image<S>) throws {
+        switch dtype {
+        case .same: try write(image, as: S.self)
+        case .float32: try write(image, as: Float.self)
+        case .float64: try write(image, as: Double.self)
+        }
+    }
+
+    func write<S: PixelSample, Out: PixelSample>(_ image: Image<S>, as: Out.Type) throws {
+        try NPY.writeMapped(to: output, width: image.width, height: image.height, channels: image.channels, as: Out.self) { target in
+            try VariableBlur.boxMean(image, radii: field, into: target, imageName: imageName, progress: progress)
         }
     }
 }

@@ -31,6 +31,19 @@ struct BlurCLITests {
         #expect(try read("out.npy") == .float64(try VariableBlur.boxMean(image, radii: radii, as: Double.self)))
     }
 
+    /// A uint8 map takes the streaming kernel; an NPY output is written through its memory map, a TIFF one
+    /// from an image: both equal the library's result.
+    @Test func uint8MapIntoMappedNPYAndIntoTIFF() throws {
+        let radii = Image<UInt8>(width: 37, height: 21, samples: (0..<(37 * 21)).map { UInt8(($0 * 13) % 30) })
+        try ImageFile.write(.uint8(radii), to: folder.path("radii8.npy"))
+        let expected = try VariableBlur.boxMean(image, radii: try RadiusMap(radii))
+        for name in ["out8.npy", "out8.tif"] {
+            let result = try CLI.run("blur", folder.path("image.npy"), "--radius-map", folder.path("radii8.npy"), "-o", folder.path(name))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try read(name) == .uint8(expected), "\(name)")
+        }
+    }
+
     @Test func distanceFromMaskSavesTheRadiusMap() throws {
         let result = try CLI.run("blur", folder.path("image.npy"), "--distance-from", folder.path("mask.npy"),
                                  "--per-pixel", "0.5", "--max-radius", "6", "--kernel", "gaussian",

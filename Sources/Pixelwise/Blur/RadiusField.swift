@@ -9,9 +9,20 @@ public protocol RadiusField: Sendable {
     var sourceName: String { get }
     /// Writes the `width` radii of row `y` to `radii`. Values are checked by ``validatedRowMaxima()``.
     func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>)
+    /// True when every radius is a whole number from 0 to 65535 whatever the values (uint8 and uint16 maps, a
+    /// whole `--radius`), so that ``loadIntegerRow(_:into:)`` may be used: the box mean then takes its
+    /// streaming path (``VariableBlur``). Defaults to false.
+    var hasSmallIntegerRadii: Bool { get }
+    /// Writes the `width` radii of row `y` as integers; only called when ``hasSmallIntegerRadii`` is true.
+    func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>)
 }
 
 extension RadiusField {
+    @inlinable public var hasSmallIntegerRadii: Bool { false }
+    @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
+        preconditionFailure("\(Self.self) has no integer radii")
+    }
+
     /// The largest radius of every row, after checking that every radius is finite and ≥ 0.
     /// Runs on every core; throws ``BlurError/invalidRadius(source:x:y:value:)`` for the first bad value found.
     @inlinable public func validatedRowMaxima() throws(BlurError) -> [Double] {
@@ -46,6 +57,22 @@ extension RadiusField {
             maxima += part.maxima
         }
         return maxima
+    }
+
+    /// The largest radius of every row of a field with ``hasSmallIntegerRadii`` (always valid: no check needed),
+    /// on every core.
+    @inlinable public func integerRowMaxima() -> [Double] {
+        let width = self.width
+        return Parallel.mapChunks(count: height, minimumChunk: 16) { rows -> [Double] in
+            let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(width, 1))
+            defer { buffer.deallocate() }
+            return rows.map { y in
+                loadIntegerRow(y, into: buffer)
+                var largest: UInt16 = 0
+                for x in 0..<width { largest = Swift.max(largest, buffer[x]) }
+                return Double(largest)
+            }
+        }.flatMap { $0 }
     }
 
     /// The whole field as an image (for `--save-radius-map`), in `Float` or `Double`.
@@ -90,6 +117,12 @@ public struct UniformRadius: RadiusField {
     @inlinable public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
         radii.update(repeating: radius, count: width)
     }
+
+    @inlinable public var hasSmallIntegerRadii: Bool { radius == radius.rounded(.down) && radius >= 0 && radius <= 65535 }
+
+    @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
+        radii.update(repeating: UInt16(radius), count: width)
+    }
 }
 
 /// A radius per pixel read from a one-channel image of any sample type (`--radius-map`).
@@ -110,6 +143,21 @@ public struct RadiusMap<Sample: PixelSample>: RadiusField {
         map.withUnsafeBuffer { buffer in
             let row = buffer.rowPointer(y)
             for x in 0..<buffer.width { radii[x] = row[x].doubleValue }
+        }
+    }
+
+    @inlinable public var hasSmallIntegerRadii: Bool { Sample.self == UInt8.self || Sample.self == UInt16.self }
+
+    @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
+        map.withUnsafeBuffer { buffer in
+            let row = UnsafeRawPointer(buffer.rowPointer(y))
+            if Sample.self == UInt8.self {
+                let bytes = row.assumingMemoryBound(to: UInt8.self)
+                for x in 0..<buffer.width { radii[x] = UInt16(bytes[x]) }
+            } else {
+                precondition(Sample.self == UInt16.self, "\(Sample.self) radii are not integers")
+                radii.update(from: row.assumingMemoryBound(to: UInt16.self), count: buffer.width)
+            }
         }
     }
 }

@@ -84,30 +84,103 @@ public enum VariableBlur {
         _ image: Image<S>, radii: Field, as output: Out.Type, imageName: String = "image",
         memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws(BlurError) -> Image<Out> {
-        guard !image.isEmpty else { throw .emptyImage(source: imageName) }
-        try radii.checkSize(imageWidth: image.width, imageHeight: image.height)
-        let maxima = try radii.validatedRowMaxima()
-        let width = image.width, height = image.height
-        let cap = Swift.max(width, height)
-        // How far (in rows) a pixel of each row reaches: n + 1 covers the fractional ring.
-        let reach = maxima.map { Swift.min(cap, Int($0.rounded(.down)) + 1) }
-        let budget = memoryBudget ?? defaultMemoryBudget(imageBytes: image.sampleCount * MemoryLayout<S>.size,
-                                                          outputBytes: image.sampleCount * MemoryLayout<Out>.size)
+        let plan = try BoxMeanPlan(image, radii: radii, output: Out.self, imageName: imageName, memoryBudget: memoryBudget)
+        var result = Image<Out>(uninitializedWidth: image.width, height: image.height, channels: image.channels)
+        result.withUnsafeMutableBuffer { target in run(plan, image, radii: radii, into: target, progress: progress) }
+        return result
+    }
+
+    /// ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` into memory the caller provides (an output file's
+    /// memory map, say), which must have the image's width, height and channels. Everything is checked before
+    /// `target` is touched.
+    @inlinable public static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+        _ image: Image<S>, radii: Field, into target: MutableImageBuffer<Out>, imageName: String = "image",
+        memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(BlurError) {
+        precondition(target.width == image.width && target.height == image.height && target.channels == image.channels,
+                     "box mean target of another size")
+        let plan = try BoxMeanPlan(image, radii: radii, output: Out.self, imageName: imageName, memoryBudget: memoryBudget)
+        run(plan, image, radii: radii, into: target, progress: progress)
+    }
+
+    /// What the box mean needs to know before computing: reach per row, table type and budgets.
+    @usableFromInline struct BoxMeanPlan {
+        @usableFromInline var reach: [Int]
+        @usableFromInline var largestRadius: Int
+        @usableFromInline var largestSum: Double
+        @usableFromInline var budget: Int
+        @usableFromInline var streamingBudget: Int
+
+        /// Checks the image and the radii (throws before anything is computed).
+        @inlinable init<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+            _ image: Image<S>, radii: Field, output: Out.Type, imageName: String, memoryBudget: Int?
+        ) throws(BlurError) {
+            guard !image.isEmpty else { throw .emptyImage(source: imageName) }
+            try radii.checkSize(imageWidth: image.width, imageHeight: image.height)
+            let maxima = radii.hasSmallIntegerRadii ? radii.integerRowMaxima() : try radii.validatedRowMaxima()
+            let cap = Swift.max(image.width, image.height)
+            // How far (in rows) a pixel of each row reaches: n + 1 covers the fractional ring.
+            reach = maxima.map { Swift.min(cap, Int($0.rounded(.down)) + 1) }
+            largestRadius = Swift.min(cap, Int(maxima.max() ?? 0))
+            let side = 2 * (reach.max() ?? 0) + 1
+            largestSum = Double(Swift.min(side, image.width)) * Double(Swift.min(side, image.height)) * S.maximumValue.doubleValue
+            let imageBytes = image.sampleCount * MemoryLayout<S>.size, outputBytes = image.sampleCount * MemoryLayout<Out>.size
+            budget = memoryBudget ?? VariableBlur.defaultMemoryBudget(imageBytes: imageBytes, outputBytes: outputBytes)
+            // The streaming path may use as much again as input plus output: peak stays within twice those.
+            streamingBudget = memoryBudget ?? Swift.max(imageBytes + outputBytes, 16 << 20)
+        }
+    }
+
+    @inlinable static func run<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+        _ plan: BoxMeanPlan, _ image: Image<S>, radii: Field, into target: MutableImageBuffer<Out>,
+        progress: (@Sendable (Int) -> Void)?
+    ) {
         if !S.sampleType.isInteger {
-            return boxMean(image, radii: radii, reach: reach, table: Double.self, output: Out.self, budget: budget, progress: progress)
+            return boxMean(image, radii: radii, reach: plan.reach, table: Double.self, into: target, budget: plan.budget, progress: progress)
         }
-        let side = 2 * (reach.max() ?? 0) + 1
-        let largestSum = Double(Swift.min(side, width)) * Double(Swift.min(side, height)) * S.maximumValue.doubleValue
-        if largestSum < 4_294_967_296 {
-            return boxMean(image, radii: radii, reach: reach, table: UInt32.self, output: Out.self, budget: budget, progress: progress)
+        let fits32 = plan.largestSum < 4_294_967_296
+        // Whole radii (uint8/uint16 maps): the streaming path, when its ring of sorted rows fits the budget.
+        if radii.hasSmallIntegerRadii, canStream(width: image.width, maxRadius: plan.largestRadius) {
+            let done = fits32
+                ? streamingBoxMean(image, radii: radii, maxRadius: plan.largestRadius, table: UInt32.self, into: target,
+                                   budget: plan.streamingBudget, progress: progress)
+                : streamingBoxMean(image, radii: radii, maxRadius: plan.largestRadius, table: UInt64.self, into: target,
+                                   budget: plan.streamingBudget, progress: progress)
+            if done { return }
         }
-        return boxMean(image, radii: radii, reach: reach, table: UInt64.self, output: Out.self, budget: budget, progress: progress)
+        if fits32 {
+            return boxMean(image, radii: radii, reach: plan.reach, table: UInt32.self, into: target, budget: plan.budget, progress: progress)
+        }
+        return boxMean(image, radii: radii, reach: plan.reach, table: UInt64.self, into: target, budget: plan.budget, progress: progress)
+    }
+
+    /// The streaming box mean on every core (row chunks); false (nothing written) when its working memory
+    /// exceeds `budget`, and the strip tables are used then.
+    @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
+        _ image: Image<S>, radii: Field, maxRadius: Int, table: Element.Type, into target: MutableImageBuffer<Out>, budget: Int,
+        progress: (@Sendable (Int) -> Void)?
+    ) -> Bool {
+        let width = image.width, height = image.height, channels = image.channels
+        // Chunks of at least maxRadius rows: each re-accumulates up to maxRadius table rows above it.
+        let minimumChunk = Swift.max(32, maxRadius)
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, height / minimumChunk))
+        let concurrent = Swift.min(Parallel.coreCount, chunks)
+        let chunkBytes = streamingChunkBytes(width: width, channels: channels, maxRadius: maxRadius,
+                                             rows: (height + chunks - 1) / chunks, elementSize: MemoryLayout<Element>.stride)
+        guard chunkBytes * concurrent <= budget else { return false }
+        image.withUnsafeBuffer { source in
+            Parallel.forEachChunk(count: height, minimumChunk: minimumChunk) { rows in
+                streamingBoxMean(source: source, target: target, radii: radii, maxRadius: maxRadius, rows: rows,
+                                 table: Element.self, progress: progress)
+            }
+        }
+        return true
     }
 
     @inlinable static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
-        _ image: Image<S>, radii: Field, reach: [Int], table: Element.Type, output: Out.Type, budget: Int,
+        _ image: Image<S>, radii: Field, reach: [Int], table: Element.Type, into target: MutableImageBuffer<Out>, budget: Int,
         progress: (@Sendable (Int) -> Void)?
-    ) -> Image<Out> {
+    ) {
         let width = image.width, height = image.height, channels = image.channels
         let rowBytes = (width + 1) * channels * MemoryLayout<Element>.stride
         // Strips at least four halos tall, so that rebuilding the halo rows costs at most a third more.
@@ -119,78 +192,74 @@ public enum VariableBlur {
         defer { TableMemory.deallocate(storage) }
         let cap = Swift.max(width, height)
         let capRadius = Double(cap)
-        var result = Image<Out>(uninitializedWidth: width, height: height, channels: channels)
         image.withUnsafeBuffer { source in
-            result.withUnsafeMutableBuffer { target in
-                for strip in strips {
-                    let sums = SummedAreaStrip<Element>.build(in: storage, image: source,
-                                                              firstRow: strip.inputRows.lowerBound, endRow: strip.inputRows.upperBound)
-                    let first = strip.rows.lowerBound
-                    Parallel.forEachChunk(count: strip.rows.count, minimumChunk: 4) { chunk in
-                        // Blocks of about 128 rows × tiles of 128 columns. With radii up to R a tile's windows
-                        // touch table rows y−R…y+R+blockRows and columns x−R…x+R+tileWidth: for R = 255 that is
-                        // ~640×640 entries (1.6 MB), which stays in a core's 2 MB L2 while the tile slides
-                        // right, so each step brings only 128 new columns for 128 rows of output (~20 B per
-                        // pixel). Blocks of 16 rows brought ~130 B per pixel from L3/DRAM, from 528 rows, and
-                        // the random-radius benchmark spent most of its time waiting on those reads.
-                        let tileWidth = 128
-                        let blockCount = (chunk.count + 127) / 128
-                        let blockRows = (chunk.count + blockCount - 1) / blockCount
-                        let radiusBlock = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * width)
-                        defer { radiusBlock.deallocate() }
-                        var blockStart = first + chunk.lowerBound
-                        while blockStart < first + chunk.upperBound {
-                            let blockEnd = Swift.min(blockStart + blockRows, first + chunk.upperBound)
-                            for y in blockStart..<blockEnd { radii.loadRow(y, into: radiusBlock + (y - blockStart) * width) }
-                            var tileStart = 0
-                            while tileStart < width {
-                                let tileEnd = Swift.min(width, tileStart + tileWidth)
-                                for y in blockStart..<blockEnd {
-                                    let radiusRow = radiusBlock + (y - blockStart) * width
-                                    let out = target.rowPointer(y)
-                                    for x in tileStart..<tileEnd {
-                                        let r = radiusRow[x]
-                                        let n: Int, f: Double
-                                        if r >= capRadius { n = cap; f = 0 } else { n = Int(r); f = r - Double(n) }
-                                        let y0 = Swift.max(0, y &- n), y1 = Swift.min(height, y &+ n &+ 1)
-                                        let x0 = Swift.max(0, x &- n) &* channels, x1 = Swift.min(width, x &+ n &+ 1) &* channels
-                                        let top = sums.row(y0), bottom = sums.row(y1)
-                                        let area = Double((y1 &- y0) &* (x1 &- x0) / channels)
-                                        let pixel = out + x &* channels
-                                        if f == 0 {
-                                            for c in 0..<channels {
-                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
-                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
-                                                pixel[c] = sample(s.asDouble / area)
-                                            }
-                                        } else {
-                                            let m = n &+ 1
-                                            let v0 = Swift.max(0, y &- m), v1 = Swift.min(height, y &+ m &+ 1)
-                                            let u0 = Swift.max(0, x &- m) &* channels, u1 = Swift.min(width, x &+ m &+ 1) &* channels
-                                            let outerTop = sums.row(v0), outerBottom = sums.row(v1)
-                                            let outerArea = Double((v1 &- v0) &* (u1 &- u0) / channels)
-                                            let denominator = area + f * (outerArea - area)
-                                            for c in 0..<channels {
-                                                let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
-                                                                      Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
-                                                let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
-                                                                      Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
-                                                let ring = Element.minus(t, s).asDouble
-                                                pixel[c] = sample((s.asDouble + f * ring) / denominator)
-                                            }
+            for strip in strips {
+                let sums = SummedAreaStrip<Element>.build(in: storage, image: source,
+                                                          firstRow: strip.inputRows.lowerBound, endRow: strip.inputRows.upperBound)
+                let first = strip.rows.lowerBound
+                Parallel.forEachChunk(count: strip.rows.count, minimumChunk: 4) { chunk in
+                    // Blocks of about 128 rows × tiles of 128 columns. With radii up to R a tile's windows
+                    // touch table rows y−R…y+R+blockRows and columns x−R…x+R+tileWidth: for R = 255 that is
+                    // ~640×640 entries (1.6 MB), which stays in a core's 2 MB L2 while the tile slides
+                    // right, so each step brings only 128 new columns for 128 rows of output (~20 B per
+                    // pixel). Blocks of 16 rows brought ~130 B per pixel from L3/DRAM, from 528 rows, and
+                    // the random-radius benchmark spent most of its time waiting on those reads.
+                    let tileWidth = 128
+                    let blockCount = (chunk.count + 127) / 128
+                    let blockRows = (chunk.count + blockCount - 1) / blockCount
+                    let radiusBlock = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * width)
+                    defer { radiusBlock.deallocate() }
+                    var blockStart = first + chunk.lowerBound
+                    while blockStart < first + chunk.upperBound {
+                        let blockEnd = Swift.min(blockStart + blockRows, first + chunk.upperBound)
+                        for y in blockStart..<blockEnd { radii.loadRow(y, into: radiusBlock + (y - blockStart) * width) }
+                        var tileStart = 0
+                        while tileStart < width {
+                            let tileEnd = Swift.min(width, tileStart + tileWidth)
+                            for y in blockStart..<blockEnd {
+                                let radiusRow = radiusBlock + (y - blockStart) * width
+                                let out = target.rowPointer(y)
+                                for x in tileStart..<tileEnd {
+                                    let r = radiusRow[x]
+                                    let n: Int, f: Double
+                                    if r >= capRadius { n = cap; f = 0 } else { n = Int(r); f = r - Double(n) }
+                                    let y0 = Swift.max(0, y &- n), y1 = Swift.min(height, y &+ n &+ 1)
+                                    let x0 = Swift.max(0, x &- n) &* channels, x1 = Swift.min(width, x &+ n &+ 1) &* channels
+                                    let top = sums.row(y0), bottom = sums.row(y1)
+                                    let area = Double((y1 &- y0) &* (x1 &- x0) / channels)
+                                    let pixel = out + x &* channels
+                                    if f == 0 {
+                                        for c in 0..<channels {
+                                            let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                  Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                            pixel[c] = sample(s.asDouble / area)
                                         }
-
+                                    } else {
+                                        let m = n &+ 1
+                                        let v0 = Swift.max(0, y &- m), v1 = Swift.min(height, y &+ m &+ 1)
+                                        let u0 = Swift.max(0, x &- m) &* channels, u1 = Swift.min(width, x &+ m &+ 1) &* channels
+                                        let outerTop = sums.row(v0), outerBottom = sums.row(v1)
+                                        let outerArea = Double((v1 &- v0) &* (u1 &- u0) / channels)
+                                        let denominator = area + f * (outerArea - area)
+                                        for c in 0..<channels {
+                                            let s = Element.minus(Element.plus(bottom[x1 &+ c], top[x0 &+ c]),
+                                                                  Element.plus(top[x1 &+ c], bottom[x0 &+ c]))
+                                            let t = Element.minus(Element.plus(outerBottom[u1 &+ c], outerTop[u0 &+ c]),
+                                                                  Element.plus(outerTop[u1 &+ c], outerBottom[u0 &+ c]))
+                                            let ring = Element.minus(t, s).asDouble
+                                            pixel[c] = sample((s.asDouble + f * ring) / denominator)
+                                        }
                                     }
+
                                 }
-                                tileStart = tileEnd
                             }
-                            blockStart = blockEnd
+                            tileStart = tileEnd
                         }
-                        progress?(chunk.count)
+                        blockStart = blockEnd
                     }
+                    progress?(chunk.count)
                 }
             }
         }
-        return result
     }
 }

@@ -135,3 +135,103 @@ struct VariableBoxMeanWideTests {
         #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-9 })
     }
 }
+
+@Suite("Variable box mean, streaming path (whole radii)")
+struct StreamingBoxMeanTests {
+    /// uint8 and uint16 radius maps take the streaming path: exact against the seed's loop, on tiny shapes
+    /// (1×1, 1×N, N×1), radius 0 and radii past the image, 1 and 3 channels, uint8 and uint16 images.
+    @Test(arguments: [SampleType.uint8, .uint16], [1, 3])
+    func integerMapsMatchBruteForceExactly(type: SampleType, channels: Int) throws {
+        var rng = SplitMix64(seed: 1234 &+ UInt64(channels))
+        for (width, height) in VariableBoxMeanTests.sizes + [(40, 90), (90, 40)] {
+            let largest = Swift.max(width, height) + 3
+            let values = (0..<(width * height)).map { _ in Int.random(in: 0...largest, using: &rng) }
+            switch type {
+            case .uint8: try check(UInt8.self, width, height, channels, values, &rng)
+            default: try check(UInt16.self, width, height, channels, values, &rng)
+            }
+        }
+    }
+
+    /// Many row chunks and a ring that wraps several times: a tall image, radii 0…12.
+    @Test func tallImageWithRingWrapsMatchesBruteForce() throws {
+        var rng = SplitMix64(seed: 99)
+        let values = (0..<(7 * 400)).map { _ in Int.random(in: 0...12, using: &rng) }
+        try check(UInt8.self, 7, 400, 1, values, &rng)
+    }
+
+    /// Same output, bit for bit, as the strip-table path (forced with a tiny budget), in uint8 and float64.
+    @Test func matchesTheStripTablePath() throws {
+        var rng = SplitMix64(seed: 5)
+        let width = 150, height = 120
+        let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
+        let map = try RadiusMap(Image<UInt8>(width: width, height: height,
+                                             samples: (0..<(width * height)).map { _ in UInt8.random(in: 1...255, using: &rng) }))
+        #expect(streamed(image, map, maxRadius: 150, UInt32.self, as: UInt8.self) == (try VariableBlur.boxMean(image, radii: map, memoryBudget: 1)))
+        #expect(streamed(image, map, maxRadius: 150, UInt32.self, as: Double.self)
+                == (try VariableBlur.boxMean(image, radii: map, as: Double.self, memoryBudget: 1)))
+    }
+
+    /// A whole `--radius` streams too; a fractional one does not claim integer radii.
+    @Test func uniformWholeRadiusStreams() throws {
+        #expect(UniformRadius(width: 3, height: 3, radius: 4).hasSmallIntegerRadii)
+        #expect(!UniformRadius(width: 3, height: 3, radius: 4.5).hasSmallIntegerRadii)
+        #expect(!UniformRadius(width: 3, height: 3, radius: 70000).hasSmallIntegerRadii)
+        var rng = SplitMix64(seed: 8)
+        let image = randomImage(UInt16.self, width: 31, height: 17, channels: 3, rng: &rng)
+        for r in [0, 1, 5, 40] {
+            let got = try VariableBlur.boxMean(image, radii: UniformRadius(width: 31, height: 17, radius: Double(r)), as: Double.self)
+            #expect(got.samples == BlurReference.boxMean(image, radii: [Double](repeating: Double(r), count: 31 * 17)))
+        }
+    }
+
+    /// The streaming kernel itself (never the strip-table fallback), or nil if it declined.
+    func streamed<S: PixelSample, Out: PixelSample, R: PixelSample, Element: SummedAreaElement>(
+        _ image: Image<S>, _ map: RadiusMap<R>, maxRadius: Int, _ table: Element.Type, as: Out.Type
+    ) -> Image<Out>? {
+        var result = Image<Out>(width: image.width, height: image.height, channels: image.channels)
+        let done = result.withUnsafeMutableBuffer { target in
+            VariableBlur.streamingBoxMean(image, radii: map, maxRadius: maxRadius, table: Element.self, into: target,
+                                          budget: .max, progress: nil)
+        }
+        return done ? result : nil
+    }
+
+    /// Writing into caller-provided memory gives the same image.
+    @Test func intoABufferMatches() throws {
+        var rng = SplitMix64(seed: 21)
+        let image = randomImage(UInt8.self, width: 33, height: 29, channels: 3, rng: &rng)
+        let map = try RadiusMap(Image<UInt8>(width: 33, height: 29, samples: (0..<(33 * 29)).map { _ in UInt8.random(in: 0...40, using: &rng) }))
+        var target = Image<UInt8>(width: 33, height: 29, channels: 3)
+        try target.withUnsafeMutableBuffer { try VariableBlur.boxMean(image, radii: map, into: $0) }
+        #expect(target == (try VariableBlur.boxMean(image, radii: map)))
+    }
+
+    /// A map that is one radius per row, ramping up and down: each radius' circular area fills, wraps and empties.
+    @Test func rowRampMapMatchesBruteForce() throws {
+        var rng = SplitMix64(seed: 31)
+        let width = 20, height = 300
+        let values = (0..<(width * height)).map { i in (i / width) % 40 < 20 ? (i / width) % 20 : 19 - (i / width) % 20 }
+        try check(UInt8.self, width, height, 1, values, &rng)
+    }
+
+    func check<S: PixelSample>(_: S.Type, _ width: Int, _ height: Int, _ channels: Int, _ values: [Int],
+                               _ rng: inout SplitMix64) throws {
+        let image = randomImage(S.self, width: width, height: height, channels: channels, rng: &rng)
+        let expected = BlurReference.boxMean(image, radii: values.map(Double.init))
+        let rounded = expected.map { S(roundingClamping: $0) }
+        func compare<R: PixelSample>(_ map: RadiusMap<R>) throws {
+            #expect(map.hasSmallIntegerRadii)
+            let got = try VariableBlur.boxMean(image, radii: map, as: Double.self).samples
+            #expect(got == expected, "\(R.self) map, \(S.self) \(width)×\(height)×\(channels)")
+            #expect(try VariableBlur.boxMean(image, radii: map).samples == rounded)
+            // The streaming kernel itself (not a fallback), with the largest radius as its bound.
+            let largest = Swift.min(Swift.max(width, height), values.max() ?? 0)
+            #expect(streamed(image, map, maxRadius: largest, UInt64.self, as: Double.self)?.samples == expected)
+        }
+        if values.allSatisfy({ $0 <= 255 }) {
+            try compare(try RadiusMap(Image<UInt8>(width: width, height: height, samples: values.map { UInt8($0) })))
+        }
+        try compare(try RadiusMap(Image<UInt16>(width: width, height: height, samples: values.map { UInt16($0) })))
+    }
+}
