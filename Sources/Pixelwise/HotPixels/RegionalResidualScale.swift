@@ -1,0 +1,195 @@
+/// How far a map of mean residuals wanders within a region of the image, per colour channel: the robust
+/// centre and spread of the map over blocks of ``blockSize``² pixels, each block then widened to its 3×3
+/// neighbourhood of blocks (median of the centres, largest spread), so that a region's scale is never
+/// taken from a single block that happens to be flat.
+///
+/// Used by ``HotPixelDetector`` on demosaiced images (no CFA): JPEG and demosaicing leave fixed biases in
+/// the mean residual that depend on the region's texture (edges, fine detail, 8×8 block boundaries), which a
+/// sample's own temporal spread does not see. A defect must stand out against its region's spread too.
+struct RegionalResidualScale: Sendable {
+    /// Side of a block in pixels.
+    static let blockSize = 16
+
+    let blocksWide: Int
+    let blocksHigh: Int
+    let channels: Int
+    /// Robust centre (median) per block and channel, `(by * blocksWide + bx) * channels + c`.
+    private(set) var centre: [Float]
+    /// Robust spread (1.4826 × median absolute deviation) per block and channel, at least the floor given.
+    private(set) var spread: [Float]
+
+    /// Statistics of the map `value(x, y, c)` over a `width` × `height` image. `floors[c]` is the smallest
+    /// spread accepted for channel `c` (a map that is flat by construction must not make any wiggle sure).
+    init(width: Int, height: Int, channels: Int, floors: [Float],
+         rows value: @Sendable (_ y: Int, _ into: UnsafeMutablePointer<Float>) -> Void) {
+        let size = RegionalResidualScale.blockSize
+        let wide = Swift.max(1, (width + size - 1) / size), high = Swift.max(1, (height + size - 1) / size)
+        blocksWide = wide
+        blocksHigh = high
+        self.channels = channels
+        // One band of block rows per task: the map's rows are made once, into a band buffer.
+        let bands = Parallel.mapChunks(count: high, minimumChunk: 1) { blockRows -> [(Float, Float)] in
+            var stats: [(Float, Float)] = []
+            stats.reserveCapacity(blockRows.count * wide * channels)
+            let rowLength = width * channels
+            let band = UnsafeMutablePointer<Float>.allocate(capacity: size * rowLength)
+            defer { band.deallocate() }
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
+            defer { gathered.deallocate() }
+            for by in blockRows {
+                let y0 = by * size, rows = Swift.min(size, height - y0)
+                for r in 0..<rows { value(y0 + r, band + r * rowLength) }
+                for bx in 0..<wide {
+                    let x0 = bx * size, columns = Swift.min(size, width - x0)
+                    for c in 0..<channels {
+                        var count = 0
+                        for r in 0..<rows {
+                            let row = band + r * rowLength
+                            for x in x0..<(x0 + columns) {
+                                gathered[count] = row[x * channels + c]
+                                count += 1
+                            }
+                        }
+                        let median = RegionalResidualScale.median(gathered, count: count)
+                        for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
+                        let deviation = 1.4826 * RegionalResidualScale.median(gathered, count: count)
+                        stats.append((median, deviation))
+                    }
+                }
+            }
+            return stats
+        }
+        let raw = bands.flatMap { $0 }
+        var centre = [Float](repeating: 0, count: raw.count)
+        var spread = [Float](repeating: 0, count: raw.count)
+        var neighbours = [Float](repeating: 0, count: 9)
+        for by in 0..<high {
+            for bx in 0..<wide {
+                for c in 0..<channels {
+                    var count = 0
+                    var largest: Float = 0
+                    for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
+                        for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
+                            let block = raw[(ny * wide + nx) * channels + c]
+                            neighbours[count] = block.0
+                            count += 1
+                            largest = Swift.max(largest, block.1)
+                        }
+                    }
+                    let index = (by * wide + bx) * channels + c
+                    centre[index] = neighbours.withUnsafeMutableBufferPointer {
+                        RegionalResidualScale.median($0.baseAddress!, count: count)
+                    }
+                    spread[index] = Swift.max(largest, floors[c])
+                }
+            }
+        }
+        self.centre = centre
+        self.spread = spread
+    }
+
+    /// Robust z of `value` at pixel (`x`, `y`), channel `c`.
+    @inline(__always) func z(_ value: Float, x: Int, y: Int, channel c: Int) -> Float {
+        let size = RegionalResidualScale.blockSize
+        let index = ((y / size) * blocksWide + x / size) * channels + c
+        return (value - centre[index]) / spread[index]
+    }
+
+    /// Median of `count` values (reorders them): the mean of the two middle ones for an even count.
+    static func median(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        guard count > 0 else { return 0 }
+        let upper = select(values, count: count, rank: count / 2)
+        if count % 2 == 1 { return upper }
+        // After selecting rank count/2, everything before it is ≤ it: the lower middle is their maximum.
+        var lower = values[0]
+        for i in 1..<(count / 2) { lower = Swift.max(lower, values[i]) }
+        return 0.5 * (lower + upper)
+    }
+
+    /// The value of rank `rank` (0-based) among `count` values, by quickselect (Hoare partition, middle pivot).
+    private static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
+        var low = 0, high = count - 1
+        while low < high {
+            let pivot = values[low + (high - low) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    let swapped = values[i]
+                    values[i] = values[j]
+                    values[j] = swapped
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { break }
+        }
+        return values[rank]
+    }
+}
+
+/// A matched filter for one defective photosite as a demosaiced image shows it in the mean-residual map.
+///
+/// Bilinear demosaicing spreads a photosite's excess over its 3×3 neighbourhood as the tent
+/// `[½ 1 ½]ᵀ[½ 1 ½]`; the residual against the ring median then removes, at each pixel, about the ring's mean of
+/// that blob. The footprint in the mean-residual map is therefore `b − R∗b` (`b` the tent, `R` the mean of
+/// the 8-pixel ring), a 5×5 kernel with a positive centre and a negative surround. Correlating the map with
+/// it sums the evidence that demosaicing and JPEG spread over the neighbours, which a single sample's
+/// t statistic leaves out.
+enum DemosaicFootprint {
+    /// The 5×5 kernel, row-major.
+    static let kernel: [Float] = {
+        var blob = [Float](repeating: 0, count: 25)
+        let tent: [Float] = [0.5, 1, 0.5]
+        for dy in 0..<3 { for dx in 0..<3 { blob[(dy + 1) * 5 + dx + 1] = tent[dy] * tent[dx] } }
+        var kernel = blob
+        for y in 0..<5 {
+            for x in 0..<5 {
+                var ring: Float = 0
+                for dy in -1...1 {
+                    for dx in -1...1 where dx != 0 || dy != 0 {
+                        let ny = y + dy, nx = x + dx
+                        if ny >= 0, ny < 5, nx >= 0, nx < 5 { ring += blob[ny * 5 + nx] }
+                    }
+                }
+                kernel[y * 5 + x] -= ring / 8
+            }
+        }
+        return kernel
+    }()
+
+    /// Euclidean norm of the kernel: the filtered map's noise for independent unit noise in the map.
+    static let norm: Float = kernel.reduce(0) { $0 + $1 * $1 }.squareRoot()
+
+    /// Row `y` of the filtered map (all channels, interleaved) of the `width` × `height` × `channels` map
+    /// `map`, borders extended with the nearest value.
+    static func row(_ map: UnsafePointer<Float>, width: Int, height: Int, channels: Int, y: Int,
+                    into output: UnsafeMutablePointer<Float>) {
+        let rowLength = width * channels
+        var rows: [UnsafePointer<Float>] = []
+        rows.reserveCapacity(5)
+        for dy in -2...2 { rows.append(map + Swift.min(height - 1, Swift.max(0, y + dy)) * rowLength) }
+        kernel.withUnsafeBufferPointer { k in
+            for x in 0..<width {
+                let interior = x >= 2 && x + 2 < width
+                for c in 0..<channels {
+                    var sum: Float = 0
+                    for ky in 0..<5 {
+                        let source = rows[ky]
+                        if interior {
+                            let base = (x - 2) * channels + c
+                            for kx in 0..<5 { sum += k[ky * 5 + kx] * source[base + kx * channels] }
+                        } else {
+                            for kx in 0..<5 {
+                                let nx = Swift.min(width - 1, Swift.max(0, x + kx - 2))
+                                sum += k[ky * 5 + kx] * source[nx * channels + c]
+                            }
+                        }
+                    }
+                    output[x * channels + c] = sum
+                }
+            }
+        }
+    }
+}
