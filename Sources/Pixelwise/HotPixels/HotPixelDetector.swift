@@ -17,6 +17,9 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// Whether to look for flickering samples. Off by default: with second moments only, a pixel that a
     /// scene edge crossed in a single frame looks just like random telegraph noise (see docs/hotpixels.md).
     public var findFlickering: Bool
+    /// Whether to look for a defect's demosaic footprint in the mean-residual map as well (demosaiced images
+    /// only; see ``DemosaicFootprint``). On by default; off checks the per-sample rules on their own.
+    public var findFootprints: Bool
 
     /// Default threshold: see docs/hotpixels.md for how it was chosen.
     public static let defaultThreshold = 9.0
@@ -44,11 +47,17 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// ``echoRatio`` times stronger is its JPEG ringing echo, not a second defect (demosaiced images only).
     public static let echoRadius = 8
     public static let echoRatio = 2.0
+    /// A footprint must also be at least this many standard errors from zero by the temporal spreads of the
+    /// samples under it (taken as independent, which overstates the noise of a high-pass sum: a lenient check).
+    /// It rejects a few outlier frames, which move a mean residual far from its region's but have a large
+    /// spread of their own. On the accuracy stacks every footprint found had at least 5.5.
+    public static let footprintTemporalGate = 4.0
 
     public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
-                findFlickering: Bool = false) {
+                findFlickering: Bool = false, findFootprints: Bool = true) {
         self.threshold = threshold
         self.findFlickering = findFlickering
+        self.findFootprints = findFootprints
         self.top = top
         self.suppressionRadius = suppressionRadius
     }
@@ -171,17 +180,20 @@ public enum HotPixelDetector {
             let source = mean.pointer! + y * width * channels
             for i in 0..<(width * channels) { row[i] = source[i] }
         } : nil
-        let regionalFootprint = regional ? RegionalResidualScale(width: width, height: height, channels: channels,
+        let regionalFootprint = regional && parameters.findFootprints ? RegionalResidualScale(width: width, height: height, channels: channels,
                                                                   floors: meanFloors.map { $0 * DemosaicFootprint.norm }) { y, row in
-            DemosaicFootprint.row(mean.pointer!, width: width, height: height, channels: channels, y: y, into: row)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width * channels)
+            defer { scratch.deallocate() }
+            DemosaicFootprint.row(mean.pointer!, width: width, height: height, channels: channels, y: y, into: row, scratch: scratch)
         } : nil
         let regionalGate = Float(HotPixelDetectionParameters.regionalGate)
         let footprintScale = Float(HotPixelDetectionParameters.footprintScoreScale)
+        let footprintTemporalGate = Float(HotPixelDetectionParameters.footprintTemporalGate)
 
         let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
             let mean = mean.pointer!, m2 = m2.pointer!, low = low.pointer!, high = high.pointer!
             var found: [Found] = []
-            let footprintRow = UnsafeMutablePointer<Float>.allocate(capacity: regional ? width * channels : 0)
+            let footprintRow = UnsafeMutablePointer<Float>.allocate(capacity: regionalFootprint != nil ? 3 * width * channels : 0)
             defer { footprintRow.deallocate() }
             // Median of the 8-sample ring `compareStep` pixels away: the same phase of any period-2 pattern
             // (demosaicing makes photosite and interpolated pixels differ systematically in mean and noise).
@@ -205,11 +217,29 @@ public enum HotPixelDetector {
                     return count % 2 == 1 ? part[count / 2] : 0.5 * (part[count / 2 - 1] + part[count / 2])
                 }
             }
+            // The footprint's checks besides its regional z: the temporal spreads of the samples under it
+            // (the 3×3 window, taken as independent) must not explain it, and on 8-bit images some sample of
+            // the window must be shifted by the minimum shift.
+            func footprintIsSure(_ x: Int, _ y: Int, _ c: Int, _ response: Float) -> Bool {
+                var variance: Float = 0, count: Float = 0, largestShift: Float = 0
+                for ny in Swift.max(0, y - 1)...Swift.min(height - 1, y + 1) {
+                    for nx in Swift.max(0, x - 1)...Swift.min(width - 1, x + 1) {
+                        let index = (ny * width + nx) * channels
+                        variance += m2[index + c] * varianceScale
+                        count += 1
+                        for k in 0..<channels { largestShift = Swift.max(largestShift, Swift.abs(mean[index + k])) }
+                    }
+                }
+                let standardError = DemosaicFootprint.norm * (variance / count).squareRoot() / rootN
+                return largestShift >= minimumShift
+                    && Swift.abs(response) >= footprintTemporalGate * Swift.max(standardError, .leastNormalMagnitude)
+            }
             let combine = g.cfa == nil && channels >= 3
             let colourChannels = combine ? 3 : channels
             let combineScale = 1 / Float(colourChannels).squareRoot()
             for y in rows {
-                if regional { DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow) }
+                if regionalFootprint != nil { DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
+                                                    scratch: footprintRow + width * channels) }
                 for x in 0..<width {
                     var pixelScore: Float = 0
                     var best: Found? = nil
@@ -327,9 +357,15 @@ public enum HotPixelDetector {
                             if Swift.abs(z) > Swift.abs(strongestZ) { strongestZ = z; strongest = c }
                         }
                         let score = Swift.abs(strongestZ) * footprintScale
-                        if score >= threshold {
-                            let kind: DefectKind = strongestZ < 0 ? .dead : means[strongest] >= deviations[strongest] ? .hot : .warm
-                            consider((y * width + x) * channels + strongest, kind, score)
+                        if score >= threshold, footprintIsSure(x, y, strongest, footprintRow[x * channels + strongest]) {
+                            if best != nil {
+                                // Already a defect by another rule, whose kind names the cause; the footprint
+                                // only adds evidence.
+                                best!.score = Swift.max(best!.score, score)
+                            } else {
+                                let kind: DefectKind = strongestZ < 0 ? .dead : means[strongest] >= deviations[strongest] ? .hot : .warm
+                                consider((y * width + x) * channels + strongest, kind, score)
+                            }
                         }
                         pixelScore = Swift.max(pixelScore, score)
                     }
