@@ -175,11 +175,6 @@ public enum HotPixelDetector {
         // matched-filter response (a detector of its own for defects that demosaicing and JPEG spread out).
         let regional = g.cfa == nil && n >= 3
         let meanFloors = floors.map { $0 / rootN }
-        let regionalMean = regional ? RegionalResidualScale(width: width, height: height, channels: channels,
-                                                             floors: meanFloors) { y, row in
-            let source = mean.pointer! + y * width * channels
-            for i in 0..<(width * channels) { row[i] = source[i] }
-        } : nil
         let regionalFootprint = regional && parameters.findFootprints ? RegionalResidualScale(width: width, height: height, channels: channels,
                                                                   floors: meanFloors.map { $0 * DemosaicFootprint.norm }) { y, row in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width * channels)
@@ -195,6 +190,10 @@ public enum HotPixelDetector {
             var found: [Found] = []
             let footprintRow = UnsafeMutablePointer<Float>.allocate(capacity: regionalFootprint != nil ? 3 * width * channels : 0)
             defer { footprintRow.deallocate() }
+            let footprintZ = UnsafeMutablePointer<Float>.allocate(capacity: regionalFootprint != nil ? width : 0)
+            defer { footprintZ.deallocate() }
+            let footprintChannel = UnsafeMutablePointer<Int32>.allocate(capacity: regionalFootprint != nil ? width : 0)
+            defer { footprintChannel.deallocate() }
             // Median of the 8-sample ring `compareStep` pixels away: the same phase of any period-2 pattern
             // (demosaicing makes photosite and interpolated pixels differ systematically in mean and noise).
             func ringMedian(_ x: Int, _ y: Int, _ c: Int, _ value: (Int) -> Float) -> Float {
@@ -238,8 +237,11 @@ public enum HotPixelDetector {
             let colourChannels = combine ? 3 : channels
             let combineScale = 1 / Float(colourChannels).squareRoot()
             for y in rows {
-                if regionalFootprint != nil { DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
-                                                    scratch: footprintRow + width * channels) }
+                if let regionalFootprint {
+                    DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
+                                          scratch: footprintRow + width * channels)
+                    regionalFootprint.strongestZ(row: footprintRow, y: y, width: width, z: footprintZ, channel: footprintChannel)
+                }
                 for x in 0..<width {
                     var pixelScore: Float = 0
                     var best: Found? = nil
@@ -293,9 +295,12 @@ public enum HotPixelDetector {
                     }
                     // Whether the mean residual stands out against its region's spread (demosaiced images only).
                     func standsOutInRegion() -> Bool {
-                        guard let regionalMean else { return true }
-                        for c in 0..<channels where Swift.abs(regionalMean.z(means[c], x: x, y: y, channel: c)) >= regionalGate {
-                            return true
+                        guard regional else { return true }
+                        // Computed here for the few samples that need it, rather than for the whole map.
+                        for c in 0..<channels {
+                            let z = RegionalResidualScale.z(means[c], x: x, y: y, channel: c, map: UnsafePointer(mean), width: width,
+                                                            height: height, channels: channels, floor: meanFloors[c])
+                            if Swift.abs(z) >= regionalGate { return true }
                         }
                         return false
                     }
@@ -348,14 +353,10 @@ public enum HotPixelDetector {
                         }
                         pixelScore = Swift.max(pixelScore, Swift.abs(combined))
                     }
-                    if let regionalFootprint {
+                    if regionalFootprint != nil {
                         // The defect's footprint in the mean-residual map, against the region's spread of it.
-                        var strongest = 0
-                        var strongestZ: Float = 0
-                        for c in 0..<channels {
-                            let z = regionalFootprint.z(footprintRow[x * channels + c], x: x, y: y, channel: c)
-                            if Swift.abs(z) > Swift.abs(strongestZ) { strongestZ = z; strongest = c }
-                        }
+                        let strongest = Int(footprintChannel[x])
+                        let strongestZ = footprintZ[x]
                         let score = Swift.abs(strongestZ) * footprintScale
                         if score >= threshold, footprintIsSure(x, y, strongest, footprintRow[x * channels + strongest]) {
                             if best != nil {

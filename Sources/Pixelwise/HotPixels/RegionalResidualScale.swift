@@ -19,6 +19,8 @@ struct RegionalResidualScale: Sendable {
     private(set) var centre: [Float]
     /// Robust spread (1.4826 × median absolute deviation) per block and channel, at least the floor given.
     private(set) var spread: [Float]
+    /// `1 / spread`.
+    private let inverseSpread: [Float]
 
     /// Statistics of the map `value(x, y, c)` over a `width` × `height` image. `floors[c]` is the smallest
     /// spread accepted for channel `c` (a map that is flat by construction must not make any wiggle sure).
@@ -44,33 +46,10 @@ struct RegionalResidualScale: Sendable {
                 for bx in 0..<wide {
                     let x0 = bx * size, columns = Swift.min(size, width - x0)
                     for c in 0..<channels {
-                        var count = 0
-                        // A quarter of the block is enough for robust statistics and keeps selection cheap (it
-                        // dominated the detection pass): one sample per row and column of each 4×4 tile,
-                        // (0,0), (1,2), (2,1), (3,3), which covers the four phases of a 2×2 Bayer pattern alike.
-                        for r in 0..<rows {
-                            let row = band + r * rowLength
-                            let y = y0 + r
-                            var x = x0 + RegionalResidualScale.tileColumn[y & 3]
-                            while x < x0 + columns {
-                                gathered[count] = row[x * channels + c]
-                                count += 1
-                                x += 4
-                            }
-                        }
-                        if count == 0 {
-                            // A sliver of a block (under four columns): take what there is.
-                            for r in 0..<rows {
-                                for x in x0..<(x0 + columns) {
-                                    gathered[count] = band[r * rowLength + x * channels + c]
-                                    count += 1
-                                }
-                            }
-                        }
-                        let median = RegionalResidualScale.median(gathered, count: count)
-                        for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
-                        let deviation = 1.4826 * RegionalResidualScale.median(gathered, count: count)
-                        stats.append((median, deviation))
+                        stats.append(RegionalResidualScale.blockStatistics(x0: x0, columns: columns, y0: y0, rows: rows, channel: c,
+                                                                           channels: channels, gathered: gathered) {
+                            UnsafePointer(band + $0 * rowLength)
+                        })
                     }
                 }
             }
@@ -84,22 +63,16 @@ struct RegionalResidualScale: Sendable {
             for bx in 0..<wide {
                 for c in 0..<channels {
                     var count = 0
-                    var largest: Float = 0, secondLargest: Float = 0
+                    var spreads: [Float] = []
                     for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
                         for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
                             let block = raw[(ny * wide + nx) * channels + c]
                             neighbours[count] = block.0
                             count += 1
-                            if block.1 > largest {
-                                secondLargest = largest
-                                largest = block.1
-                            } else {
-                                secondLargest = Swift.max(secondLargest, block.1)
-                            }
+                            spreads.append(block.1)
                         }
                     }
-                    // The second largest, not the largest: a strong defect inflates its own block's spread.
-                    if count >= 4 { largest = secondLargest }
+                    let largest = RegionalResidualScale.widenedSpread(spreads)
                     let index = (by * wide + bx) * channels + c
                     centre[index] = neighbours.withUnsafeMutableBufferPointer {
                         RegionalResidualScale.median($0.baseAddress!, count: count)
@@ -110,13 +83,116 @@ struct RegionalResidualScale: Sendable {
         }
         self.centre = centre
         self.spread = spread
+        inverseSpread = spread.map { 1 / $0 }
+    }
+
+    /// Median and robust spread (1.4826 × median absolute deviation) of channel `c` over the block at
+    /// (`x0`, `y0`) of `columns` × `rows` pixels; `row(r)` is the block's `r`-th image row (all channels).
+    /// `gathered` holds `blockSize²` values.
+    static func blockStatistics(x0: Int, columns: Int, y0: Int, rows: Int, channel c: Int, channels: Int,
+                                gathered: UnsafeMutablePointer<Float>, row: (Int) -> UnsafePointer<Float>) -> (Float, Float) {
+        var count = 0
+        // A quarter of the block is enough for robust statistics and keeps selection cheap (it dominated the
+        // detection pass): one sample per row and column of each 4×4 tile, (0,0), (2,1), (1,2), (3,3) as (x, y),
+        // which covers the four phases of a 2×2 Bayer pattern alike.
+        for r in 0..<rows {
+            let source = row(r)
+            var x = x0 + tileColumn[(y0 + r) & 3]
+            while x < x0 + columns {
+                gathered[count] = source[x * channels + c]
+                count += 1
+                x += 4
+            }
+        }
+        if count == 0 {
+            // A sliver of a block (under four columns): take what there is.
+            for r in 0..<rows {
+                let source = row(r)
+                for x in x0..<(x0 + columns) {
+                    gathered[count] = source[x * channels + c]
+                    count += 1
+                }
+            }
+        }
+        let median = RegionalResidualScale.median(gathered, count: count)
+        for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
+        return (median, 1.4826 * RegionalResidualScale.median(gathered, count: count))
+    }
+
+    /// The robust z of `value` against the region around pixel (`x`, `y`) of channel `c` of the map `map`
+    /// (`width` × `height` × `channels`), computed for that one block and its neighbours: the same figure as
+    /// ``z(_:x:y:channel:)`` of a scale made over the whole map, for the few samples that need it.
+    static func z(_ value: Float, x: Int, y: Int, channel c: Int, map: UnsafePointer<Float>, width: Int, height: Int,
+                  channels: Int, floor: Float) -> Float {
+        let size = blockSize
+        let wide = Swift.max(1, (width + size - 1) / size), high = Swift.max(1, (height + size - 1) / size)
+        let bx = x / size, by = y / size
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: size * size + 9) { buffer in
+            let gathered = buffer.baseAddress!, centres = gathered + size * size
+            var count = 0
+            var spreads: [Float] = []
+            for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
+                for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
+                    let y0 = ny * size, x0 = nx * size
+                    let block = blockStatistics(x0: x0, columns: Swift.min(size, width - x0), y0: y0,
+                                                rows: Swift.min(size, height - y0), channel: c, channels: channels,
+                                                gathered: gathered) { map + (y0 + $0) * width * channels }
+                    centres[count] = block.0
+                    count += 1
+                    spreads.append(block.1)
+                }
+            }
+            return (value - median(centres, count: count)) / Swift.max(widenedSpread(spreads), floor)
+        }
+    }
+
+    /// The spread of a region from the spreads of its (up to 9) blocks: the second largest, not the largest,
+    /// because a strong defect inflates its own block's spread.
+    static func widenedSpread(_ spreads: [Float]) -> Float {
+        var largest: Float = 0, secondLargest: Float = 0
+        for spread in spreads {
+            if spread > largest {
+                secondLargest = largest
+                largest = spread
+            } else {
+                secondLargest = Swift.max(secondLargest, spread)
+            }
+        }
+        return spreads.count >= 4 ? secondLargest : largest
+    }
+
+    /// For every pixel of row `y` of `map` (`width` pixels, channels interleaved), the robust z of the channel
+    /// whose |z| is largest, and that channel. One pass per block: the pixels of a block share its scale.
+    func strongestZ(row: UnsafePointer<Float>, y: Int, width: Int, z: UnsafeMutablePointer<Float>,
+                    channel: UnsafeMutablePointer<Int32>) {
+        let size = RegionalResidualScale.blockSize
+        let blockRow = (y / size) * blocksWide
+        centre.withUnsafeBufferPointer { centre in
+            inverseSpread.withUnsafeBufferPointer { inverse in
+                for x in 0..<width { z[x] = 0; channel[x] = 0 }
+                for bx in 0..<blocksWide {
+                    let start = bx * size, end = Swift.min(width, start + size)
+                    for c in 0..<channels {
+                        let block = (blockRow + bx) * channels + c
+                        let middle = centre[block], scale = inverse[block]
+                        for x in start..<end {
+                            let value = (row[x * channels + c] - middle) * scale
+                            if Swift.abs(value) > Swift.abs(z[x]) {
+                                z[x] = value
+                                channel[x] = Int32(c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Robust z of `value` at pixel (`x`, `y`), channel `c`.
     @inline(__always) func z(_ value: Float, x: Int, y: Int, channel c: Int) -> Float {
         let size = RegionalResidualScale.blockSize
         let index = ((y / size) * blocksWide + x / size) * channels + c
-        return (value - centre[index]) / spread[index]
+        return (value - centre[index]) * inverseSpread[index]
     }
 
     /// Median of `count` values (reorders them): the mean of the two middle ones for an even count.
@@ -197,23 +273,30 @@ enum DemosaicFootprint {
         func source(_ dy: Int) -> UnsafePointer<Float> { map + Swift.min(height - 1, Swift.max(0, y + dy)) * rowLength }
         let above2 = source(-2), above = source(-1), centre = source(0), below = source(1), below2 = source(2)
         let narrow = scratch, wide = scratch + rowLength
-        for i in 0..<rowLength {
+        // Wrapping index arithmetic (indices stay in range): overflow checks would keep these loops scalar.
+        var i = 0
+        while i < rowLength {
             narrow[i] = 0.5 * (above[i] + below[i]) + centre[i]
             wide[i] = 0.5 * (above2[i] + below2[i]) + 1.5 * (above[i] + below[i]) + 2 * centre[i]
+            i &+= 1
         }
         @inline(__always) func at(_ row: UnsafeMutablePointer<Float>, _ x: Int, _ c: Int) -> Float {
             row[Swift.min(width - 1, Swift.max(0, x)) * channels + c]
         }
+        // Interior pixels as one flat loop over the interleaved samples (neighbours are ±channels apart).
+        if width >= 5 {
+            let one = channels, two = 2 * channels
+            var j = two
+            while j < rowLength &- two {
+                let t = 0.5 * (narrow[j &- one] + narrow[j &+ one]) + narrow[j]
+                let u = 0.5 * (wide[j &- two] + wide[j &+ two]) + 1.5 * (wide[j &- one] + wide[j &+ one]) + 2 * wide[j]
+                output[j] = 1.125 * t - 0.125 * u
+                j &+= 1
+            }
+        }
         for x in 0..<width {
             if x >= 2 && x + 2 < width {
-                let i = x * channels
-                for c in 0..<channels {
-                    let j = i + c
-                    let t = 0.5 * (narrow[j - channels] + narrow[j + channels]) + narrow[j]
-                    let u = 0.5 * (wide[j - 2 * channels] + wide[j + 2 * channels])
-                        + 1.5 * (wide[j - channels] + wide[j + channels]) + 2 * wide[j]
-                    output[j] = 1.125 * t - 0.125 * u
-                }
+                continue
             } else {
                 for c in 0..<channels {
                     let t = 0.5 * (at(narrow, x - 1, c) + at(narrow, x + 1, c)) + at(narrow, x, c)

@@ -60,6 +60,29 @@ struct HotPixelDetectionTests {
         #expect(abs(scale.z(1, x: 63, y: 31, channel: 0) - 4) < 1e-4)
     }
 
+    @Test("The regional z of one sample, computed for its block alone, equals the whole map's",
+          arguments: [(70, 45, 3), (16, 16, 1), (5, 3, 2), (33, 17, 3)])
+    func regionalZOfOneSample(width: Int, height: Int, channels: Int) {
+        var rng = SplitMix64(seed: UInt64(width * height))
+        let map = (0..<(width * height * channels)).map { _ in Float.random(in: -3...3, using: &rng) }
+        let floors = [Float](repeating: 0.01, count: channels)
+        let whole = RegionalResidualScale(width: width, height: height, channels: channels, floors: floors) { y, row in
+            for i in 0..<(width * channels) { row[i] = map[y * width * channels + i] }
+        }
+        map.withUnsafeBufferPointer { source in
+            for y in stride(from: 0, to: height, by: 3) {
+                for x in stride(from: 0, to: width, by: 5) {
+                    for c in 0..<channels {
+                        let value = source[(y * width + x) * channels + c]
+                        let one = RegionalResidualScale.z(value, x: x, y: y, channel: c, map: source.baseAddress!, width: width,
+                                                          height: height, channels: channels, floor: 0.01)
+                        #expect(abs(one - whole.z(value, x: x, y: y, channel: c)) <= 1e-4 * max(1, abs(one)))
+                    }
+                }
+            }
+        }
+    }
+
     /// Textured frames: the smooth random scene plus fine stripes of a random period and phase per frame,
     /// so that the neighbourhood varies a lot from frame to frame.
     private func texturedStack(frames: Int, width: Int = 96, height: Int = 80, seed: UInt64,
