@@ -153,12 +153,31 @@ struct HotPixelDetectionTests {
         let found = HotPixelDetector.detect(state, parameters: parameters).candidates
         #expect(found.map { "\($0.x),\($0.y)" } == ["20,20"])
         var alone = parameters
-        alone.findFootprints = false
+        alone.useRegionalEvidence = false
         #expect(HotPixelDetector.detect(state, parameters: alone).candidates.isEmpty)
         // The same mean residuals with a large spread under the whole footprint (an outlier frame, not a
         // defect) fail the temporal check.
         for ky in 0..<3 { for kx in 0..<3 { state.m2[(19 + ky) * 48 + 19 + kx] = 29 * 144 } }
         #expect(HotPixelDetector.detect(state, parameters: parameters).candidates.isEmpty)
+    }
+
+    @Test("A mean residual far out of line with its region's is a defect even when its own spread keeps t short")
+    func regionalEvidenceForAScatteredResidual() {
+        // Mean 6 with its own spread 8 (a residual that follows the scene): t = 6·√30/8 ≈ 4.1, short of 9 but past
+        // the temporal gate; against the region's ±0.5 scatter it is ~20 robust standard deviations out.
+        let state = flatState(seed: 21)
+        state.mean[30 * 48 + 12] = 6
+        state.m2[30 * 48 + 12] = 29 * 64
+        let found = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 4)).candidates
+        #expect(found.map { "\($0.x),\($0.y)" } == ["12,30"])
+        let alone = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 4,
+                                                                                          useRegionalEvidence: false))
+        #expect(alone.candidates.isEmpty)
+        // One frame 100 levels off, the others 0 (mean 3.3, spread 18.3, t ≈ 1): an outlier frame, not a defect,
+        // though its mean is as far out of line with the region.
+        state.mean[30 * 48 + 12] = 100 / 30
+        state.m2[30 * 48 + 12] = 29 * 18.26 * 18.26
+        #expect(HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 4)).candidates.isEmpty)
     }
 
     @Test("A much weaker candidate within a JPEG block of a strong defect is its echo; a comparable one is not")
