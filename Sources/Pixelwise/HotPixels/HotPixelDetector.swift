@@ -310,7 +310,14 @@ public enum HotPixelDetector {
                     // Whether the mean residual stands out against its region's spread (demosaiced images only).
                     func standsOutInRegion() -> Bool {
                         guard regional else { return true }
-                        // Computed here for the few samples that need it, rather than for the whole map.
+                        if let regionalMeanScale {
+                            for c in 0..<channels where Swift.abs(regionalMeanScale.z(means[c], x: x, y: y, channel: c)) >= regionalGate {
+                                return true
+                            }
+                            return false
+                        }
+                        // Without regional evidence the scale of the whole map is not made: computed here for the
+                        // few samples that need it.
                         for c in 0..<channels {
                             let z = RegionalResidualScale.z(means[c], x: x, y: y, channel: c, map: UnsafePointer(mean), width: width,
                                                             height: height, channels: channels, floor: meanFloors[c])
