@@ -48,6 +48,9 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// A candidate within this many pixels (Chebyshev; one JPEG block) of a reported one at least
     /// ``echoRatio`` times stronger is its JPEG ringing echo, not a second defect (demosaiced images only).
     public static let echoRadius = 8
+    /// How many times stronger a reported candidate must be for a weaker one near it to count as its echo
+    /// (seed 102's q75 echoes scored 9–12 beside defects scoring 68 and 122; real defects that close and that
+    /// unequal are not reported twice either).
     public static let echoRatio = 2.0
     /// Evidence from the regional scale (a footprint, or a single mean residual) must also be at least this
     /// many standard errors from zero by the temporal spreads: for a footprint, those of the samples under it
@@ -101,7 +104,16 @@ public struct HotPixelDetection: Sendable {
 ///   far above the neighbours' (at least 3× the standard deviation):
 ///   `z = ln(s² / s̃²) / √(2/(n−1))` ≥ threshold, `s̃` the ring neighbours' median, checked for samples
 ///   with `s` over four times the channel's median only.
-/// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect.
+/// - **regional evidence** (demosaiced images only; ``RegionalResidualScale``): hot, warm and dead from `t`
+///   also need the mean residual to stand ``HotPixelDetectionParameters/regionalGate`` robust standard
+///   deviations out of its region's; and two more scores, each with a lenient temporal check
+///   (``HotPixelDetectionParameters/temporalGate``): the demosaic footprint's regional z
+///   (``DemosaicFootprint``, × ``HotPixelDetectionParameters/footprintScoreScale``) and a single mean
+///   residual's regional z (× ``HotPixelDetectionParameters/regionalScoreScale``). They add evidence to a
+///   sample another rule reports, whose kind stays; alone, their kind follows the sign.
+/// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect, and
+/// on demosaiced images a candidate within ``HotPixelDetectionParameters/echoRadius`` of one at least
+/// ``HotPixelDetectionParameters/echoRatio`` times stronger is taken as its JPEG echo.
 ///
 /// For method ``HotPixelMethod/variance`` the candidates are the `top` samples of lowest value variance
 /// (kind stuck, score `−variance`), as the seed program ranked them, with no threshold or suppression.

@@ -93,7 +93,7 @@ struct RegionalResidualScale: Sendable {
                                 gathered: UnsafeMutablePointer<Float>, row: (Int) -> UnsafePointer<Float>) -> (Float, Float) {
         var count = 0
         // An eighth of the block is enough for robust statistics and keeps selection cheap (it dominated the
-        // detection pass; on the 18 accuracy stacks the results equal those from the whole block): one sample
+        // detection pass; on the 18 accuracy stacks the results equal those from a quarter of it): one sample
         // per row and column of each 4×4 tile, (0,0), (2,1), (1,2), (3,3) as (x, y), which covers the four
         // phases of a 2×2 Bayer pattern alike, on every other group of four rows.
         for r in 0..<rows where (y0 + r) & 4 == 0 || rows <= 4 {
