@@ -41,10 +41,6 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// (seeds 1–6, 101–106, 201–206): false candidates above threshold 9 in textured regions had 2.7–3.1,
     /// planted defects found had at least 4.2.
     public static let regionalGate = 3.5
-    /// The matched filter's robust z (see ``DemosaicFootprint``) counts as this many standard errors: its tails
-    /// are heavier than a t statistic's (edges, JPEG blocks), background peaks reaching z 7–8 on the accuracy
-    /// stacks, so with threshold 9 a footprint needs z ≥ 12.
-    public static let footprintScoreScale = 0.75
     /// A candidate within this many pixels (Chebyshev; one JPEG block) of a reported one at least
     /// ``echoRatio`` times stronger is its JPEG ringing echo, not a second defect (demosaiced images only).
     public static let echoRadius = 8
@@ -58,10 +54,12 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// sample, its t. It rejects a few outlier frames, which move a mean residual far from its region's but
     /// have a large spread of their own. On the accuracy stacks every footprint found had at least 5.5.
     public static let temporalGate = 4.0
-    /// A single sample's mean residual against its region's spread (``RegionalResidualScale``) counts as this
-    /// many standard errors. It finds defects whose residual follows the scene (stuck, gain), whose own spread
-    /// keeps t short. Measured on the 15 demosaiced accuracy stacks (threshold 9): 0.75 finds 2 defects more
-    /// than without it, 0.85 and 0.95 4 more, all with precision 1.00; 1.0 gave the first false candidate.
+    /// A robust z against the region's spread — of a single sample's mean residual (``RegionalResidualScale``),
+    /// or of the demosaic footprint's response (``DemosaicFootprint``) — counts as this many standard errors:
+    /// its tails are heavier than a t statistic's (edges, JPEG blocks), so at threshold 9 it needs z ≥ 10.6.
+    /// Measured on the 15 demosaiced accuracy stacks (threshold 9, precision 1.00 on all unless said): for the
+    /// single-sample rule 0.75 finds 2 defects more than without it, 0.85 and 0.95 4 more, 1.0 gives the first
+    /// false candidate; for the footprint 0.75 → 0.85 finds one more, 1.0 gives two false candidates.
     public static let regionalScoreScale = 0.85
 
     public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
@@ -108,8 +106,8 @@ public struct HotPixelDetection: Sendable {
 ///   also need the mean residual to stand ``HotPixelDetectionParameters/regionalGate`` robust standard
 ///   deviations out of its region's; and two more scores, each with a lenient temporal check
 ///   (``HotPixelDetectionParameters/temporalGate``): the demosaic footprint's regional z
-///   (``DemosaicFootprint``, × ``HotPixelDetectionParameters/footprintScoreScale``) and a single mean
-///   residual's regional z (× ``HotPixelDetectionParameters/regionalScoreScale``). They add evidence to a
+///   (``DemosaicFootprint``) and a single mean residual's regional z, both
+///   × ``HotPixelDetectionParameters/regionalScoreScale``. They add evidence to a
 ///   sample another rule reports, whose kind stays; alone, their kind follows the sign.
 /// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect, and
 /// on demosaiced images a candidate within ``HotPixelDetectionParameters/echoRadius`` of one at least
@@ -208,7 +206,6 @@ public enum HotPixelDetector {
         } : nil
         let regionalScale = Float(HotPixelDetectionParameters.regionalScoreScale)
         let regionalGate = Float(HotPixelDetectionParameters.regionalGate)
-        let footprintScale = Float(HotPixelDetectionParameters.footprintScoreScale)
         let temporalGate = Float(HotPixelDetectionParameters.temporalGate)
 
         let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
@@ -397,7 +394,7 @@ public enum HotPixelDetector {
                         // The defect's footprint in the mean-residual map, against the region's spread of it.
                         let strongest = Int(footprintChannel[x])
                         let strongestZ = footprintZ[x]
-                        let score = Swift.abs(strongestZ) * footprintScale
+                        let score = Swift.abs(strongestZ) * regionalScale
                         if score >= threshold, footprintIsSure(x, y, strongest, footprintRow[x * channels + strongest]) {
                             if best != nil {
                                 // Already a defect by another rule, whose kind names the cause; the footprint
