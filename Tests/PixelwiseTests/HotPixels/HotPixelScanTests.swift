@@ -14,7 +14,7 @@ private struct SplitMix: RandomNumberGenerator {
 }
 
 /// A smooth random scene plus noise: a different "photo" per seed.
-private func scene(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<UInt8> {
+func scene(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<UInt8> {
     var rng = SplitMix(state: seed)
     let fx = Double.random(in: 0.01...0.08, using: &rng), fy = Double.random(in: 0.01...0.08, using: &rng)
     let phase = Double.random(in: 0...6, using: &rng), level = Double.random(in: 60...150, using: &rng)

@@ -32,10 +32,13 @@ struct HotPixelScoringTests {
         let state = state(UInt8.self, spread: 2, sampleType: .uint8)
         // Mean −20 with its own spread 30: t = 20·√30/30 ≈ 3.7 on its own spread, ≈ 18 on 3 × 2.
         set(state, x: 17, y: row, mean: -20, spread: 30)
-        let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters())
+        // The t rule on its own: the footprint filter, which this flat state makes certain, adds to the score.
+        let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(useRegionalEvidence: false))
         #expect(result.candidates.map { "\($0.x),\($0.y),\($0.kind)" } == ["17,\(row),dead"])
         let expected = 20 * Double(30).squareRoot() / (HotPixelDetectionParameters.spreadCap * 2)
         #expect(abs(result.candidates[0].score - expected) <= 1e-3 * expected)
+        let withFootprints = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters()).candidates
+        #expect(withFootprints.map { "\($0.x),\($0.y),\($0.kind)" } == ["17,\(row),dead"])
     }
 
     @Test("A sample whose spread is high for its own reasons (an outlier frame) is not lifted above threshold")
