@@ -4,9 +4,17 @@ public protocol HotPixelSample: PixelSample, SIMDScalar, Codable {
     static func floats(_ vector: SIMD16<Self>) -> SIMD16<Float>
     /// The sample as `Float`.
     var floatValue: Float { get }
+    /// Lane-wise `(min(low, v), max(high, v))`, spelled per type as comparisons and selects on the concrete
+    /// vector type, which compile to single instructions (`pminub`, `minps`, …); the generic
+    /// `pointwiseMin` stays a call, and comparisons on a generic `SIMD8<Sample>` were lowered lane by lane.
+    static func widenRange(_ low: SIMD16<Self>, _ high: SIMD16<Self>, _ v: SIMD16<Self>) -> (SIMD16<Self>, SIMD16<Self>)
 }
 
 extension UInt8: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<UInt8>, _ high: SIMD16<UInt8>, _ v: SIMD16<UInt8>) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<UInt8>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
     }
@@ -14,6 +22,10 @@ extension UInt8: HotPixelSample {
 }
 
 extension UInt16: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<UInt16>, _ high: SIMD16<UInt16>, _ v: SIMD16<UInt16>) -> (SIMD16<UInt16>, SIMD16<UInt16>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<UInt16>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
     }
@@ -21,11 +33,19 @@ extension UInt16: HotPixelSample {
 }
 
 extension Float: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<Float>, _ high: SIMD16<Float>, _ v: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<Float>) -> SIMD16<Float> { vector }
     @inlinable public var floatValue: Float { self }
 }
 
 extension Double: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<Double>, _ high: SIMD16<Double>, _ v: SIMD16<Double>) -> (SIMD16<Double>, SIMD16<Double>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<Double>) -> SIMD16<Float> {
         var result = SIMD16<Float>()
         for lane in 0..<16 { result[lane] = Float(vector[lane]) }
