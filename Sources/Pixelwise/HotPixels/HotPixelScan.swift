@@ -127,61 +127,49 @@ public enum HotPixelScan {
                            load: @Sendable (_ index: Int, _ reusable: AnyImage?) throws -> AnyImage,
                            progress: @Sendable () -> Void = {}) rethrows -> (AnyHotPixelAccumulator?, [SkippedFrame]) {
         var skipped: [SkippedFrame] = []
-        var accumulator = accumulator
-        var next = 0
-        // Without a state to continue, the first frame that loads fixes the geometry.
-        var firstFrame: AnyImage? = nil
-        while accumulator == nil, next < frameCount {
-            defer { next += 1; progress() }
-            let image: AnyImage
-            do { image = try load(next, nil) } catch {
-                skipped.append(SkippedFrame(index: next, reason: String(describing: error)))
-                continue
-            }
-            let created = AnyHotPixelAccumulator(geometry: try geometry(image))
-            created.add([image])
-            accumulator = created
-            firstFrame = image
-        }
-        guard let state = accumulator else { return (nil, skipped) }
+        var state = accumulator
         let group = Swift.max(1, Parallel.coreCount)
         // Slot k holds the frame worker k decoded last, whose memory the next decode reuses.
         let slots = UnsafeMutableBufferPointer<AnyImage?>.allocate(capacity: group)
         slots.initialize(repeating: nil)
-        slots[0] = firstFrame
-        firstFrame = nil
         defer { slots.deinitialize().deallocate() }
-        let reasons = UnsafeMutableBufferPointer<String?>.allocate(capacity: group)
-        reasons.initialize(repeating: nil)
-        defer { reasons.deinitialize().deallocate() }
-        let frameSlots = SendablePointer(slots.baseAddress), reasonSlots = SendablePointer(reasons.baseAddress)
+        let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: group)
+        errors.initialize(repeating: nil)
+        defer { errors.deinitialize().deallocate() }
+        let frameSlots = SendablePointer(slots.baseAddress), errorSlots = SendablePointer(errors.baseAddress)
+        var next = 0
         while next < frameCount {
             let first = next, count = Swift.min(group, frameCount - next)
             Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
                 for k in range {
                     defer { progress() }
-                    reasonSlots.pointer![k] = nil
                     let reusable = frameSlots.pointer![k]
                     frameSlots.pointer![k] = nil
                     do {
-                        let image = try load(first + k, reusable)
-                        frameSlots.pointer![k] = image
-                        reasonSlots.pointer![k] = state.mismatch(image)
+                        frameSlots.pointer![k] = try load(first + k, reusable)
+                        errorSlots.pointer![k] = nil
                     } catch {
                         frameSlots.pointer![k] = reusable
-                        reasonSlots.pointer![k] = String(describing: error)
+                        errorSlots.pointer![k] = String(describing: error)
                     }
                 }
             }
             var frames: [AnyImage] = []
             for k in 0..<count {
-                if let reason = reasons[k] {
+                if let error = errors[k] {
+                    skipped.append(SkippedFrame(index: first + k, reason: error))
+                    continue
+                }
+                guard let frame = slots[k] else { continue }
+                // Without a state to continue, the first frame that loads fixes the geometry.
+                if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame)) }
+                if let reason = state!.mismatch(frame) {
                     skipped.append(SkippedFrame(index: first + k, reason: reason))
-                } else if let frame = slots[k] {
+                } else {
                     frames.append(frame)
                 }
             }
-            state.add(frames)
+            state?.add(frames)
             next += count
         }
         return (state, skipped)

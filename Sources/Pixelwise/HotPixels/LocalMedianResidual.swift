@@ -71,6 +71,10 @@ public enum LocalMedianResidual {
         let interiorRow = y >= step && y + step < height
         let lo = step &* channels
         let hi = (width - step) &* channels
+        if !interiorRow, hi > lo, (y >= step) != (y + step < height) {
+            edgeRow(image, y: y, step: step, from: lo, to: hi, into: output)
+            return
+        }
         guard interiorRow, hi > lo else {
             for index in 0..<rowLength {
                 output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step)
@@ -89,6 +93,27 @@ public enum LocalMedianResidual {
                           from: lo, to: hi, offset: d, into: output)
         } else {
             interior(up, mid, down, from: lo, to: hi, offset: d, into: output)
+        }
+    }
+
+    /// A top or bottom row (exactly one neighbouring row in bounds): between `lo` and `hi` the ring has five
+    /// samples, three in the other row and one on either side, and the median is their 3rd smallest, taken
+    /// with a min/max network instead of ``ringResidual(_:x:y:channel:step:)``'s sort (the same element, so
+    /// the same `Float`). The first and last columns keep the general path.
+    @inlinable
+    static func edgeRow<S: HotPixelSample>(_ image: ImageBuffer<S>, y: Int, step: Int, from lo: Int, to hi: Int,
+                                          into output: UnsafeMutablePointer<Float>) {
+        let channels = image.channels, rowLength = image.width &* channels, d = step &* channels
+        for index in 0..<lo { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        let mid = image.rowPointer(y), other = image.rowPointer(y >= step ? y &- step : y &+ step)
+        for index in lo..<hi {
+            let a = mid[index &- d].floatValue, b = mid[index &+ d].floatValue
+            let c = other[index &- d].floatValue, e = other[index].floatValue, f = other[index &+ d].floatValue
+            // Median of five: the larger of the two pairs' minima and the smaller of their maxima bracket it.
+            let low = Swift.max(Swift.min(a, b), Swift.min(c, f)), high = Swift.min(Swift.max(a, b), Swift.max(c, f))
+            let median = Swift.max(Swift.min(low, high), Swift.min(Swift.max(low, high), e))
+            output[index] = mid[index].floatValue - median
         }
     }
 
