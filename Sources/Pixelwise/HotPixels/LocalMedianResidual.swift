@@ -81,11 +81,20 @@ public enum LocalMedianResidual {
             }
             return
         }
-        for index in 0..<lo { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
-        for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
-
         let d = step &* channels
         let up = image.rowPointer(y - step), mid = image.rowPointer(y), down = image.rowPointer(y + step)
+        // First and last columns: the ring has the five samples on the inner side (the row is wider than
+        // two steps here, since hi > lo).
+        for index in 0..<lo {
+            output[index] = mid[index].floatValue - medianOfFive(
+                up[index].floatValue, up[index &+ d].floatValue, mid[index &+ d].floatValue,
+                down[index].floatValue, down[index &+ d].floatValue)
+        }
+        for index in hi..<rowLength {
+            output[index] = mid[index].floatValue - medianOfFive(
+                up[index &- d].floatValue, up[index].floatValue, mid[index &- d].floatValue,
+                down[index &- d].floatValue, down[index].floatValue)
+        }
         if S.self == UInt8.self {
             interiorUInt8(UnsafeRawPointer(up).assumingMemoryBound(to: UInt8.self),
                           UnsafeRawPointer(mid).assumingMemoryBound(to: UInt8.self),
@@ -98,8 +107,8 @@ public enum LocalMedianResidual {
 
     /// A top or bottom row (exactly one neighbouring row in bounds): between `lo` and `hi` the ring has five
     /// samples, three in the other row and one on either side, and the median is their 3rd smallest, taken
-    /// with a min/max network instead of ``ringResidual(_:x:y:channel:step:)``'s sort (the same element, so
-    /// the same `Float`). The first and last columns keep the general path.
+    /// with ``medianOfFive(_:_:_:_:_:)`` instead of ``ringResidual(_:x:y:channel:step:)``'s sort (the same
+    /// element, so the same `Float`). The corners (three ring samples) keep the general path.
     @inlinable
     static func edgeRow<S: HotPixelSample>(_ image: ImageBuffer<S>, y: Int, step: Int, from lo: Int, to hi: Int,
                                           into output: UnsafeMutablePointer<Float>) {
@@ -108,13 +117,19 @@ public enum LocalMedianResidual {
         for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
         let mid = image.rowPointer(y), other = image.rowPointer(y >= step ? y &- step : y &+ step)
         for index in lo..<hi {
-            let a = mid[index &- d].floatValue, b = mid[index &+ d].floatValue
-            let c = other[index &- d].floatValue, e = other[index].floatValue, f = other[index &+ d].floatValue
-            // Median of five: the larger of the two pairs' minima and the smaller of their maxima bracket it.
-            let low = Swift.max(Swift.min(a, b), Swift.min(c, f)), high = Swift.min(Swift.max(a, b), Swift.max(c, f))
-            let median = Swift.max(Swift.min(low, high), Swift.min(Swift.max(low, high), e))
-            output[index] = mid[index].floatValue - median
+            output[index] = mid[index].floatValue - medianOfFive(
+                mid[index &- d].floatValue, mid[index &+ d].floatValue,
+                other[index &- d].floatValue, other[index &+ d].floatValue, other[index].floatValue)
         }
+    }
+
+    /// The 3rd smallest of five values, with a min/max network: of the pairs (a, b) and (c, d), the larger
+    /// minimum and the smaller maximum bracket the median together with `e`, whose median of three it is.
+    /// It returns one of the five values, so it equals the sorted ring's middle element exactly.
+    @inlinable @inline(__always)
+    static func medianOfFive(_ a: Float, _ b: Float, _ c: Float, _ d: Float, _ e: Float) -> Float {
+        let low = Swift.max(Swift.min(a, b), Swift.min(c, d)), high = Swift.min(Swift.max(a, b), Swift.max(c, d))
+        return Swift.max(Swift.min(low, high), Swift.min(Swift.max(low, high), e))
     }
 
     /// The interior of an 8-bit row, 16 samples per step in byte lanes: unsigned byte minimum and maximum
