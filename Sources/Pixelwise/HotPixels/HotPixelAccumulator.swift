@@ -44,9 +44,11 @@ public struct HotPixelGeometry: Sendable, Equatable, CustomStringConvertible {
 ///
 /// The state is one copy for the whole scan (a 10-megapixel RGB stack keeps 10 bytes per sample, 300 MB:
 /// a copy per worker would not fit the memory budget), split into bands of rows, each with its own lock
-/// and frame count. A worker that has decoded a frame walks the bands, starting at a different band from
-/// the other workers, and updates each band under its lock; so frames decode and accumulate on every core
-/// at once and never wait for each other except on the rare band collision.
+/// and frame count. ``add(_:)-([Image])`` takes a group of frames (a scan hands it one decoded frame per
+/// core) and applies them, in order, in one pass over each band, the bands spread over every core: the
+/// state is read and written once per group instead of once per frame, and accumulating is bound by that
+/// memory traffic. The locks keep concurrent `add` calls safe (each band is updated by one caller at a
+/// time; callers start at different bands).
 ///
 /// Per sample, method ``HotPixelMethod/residual`` keeps the mean and M2 (Welford, `Float`) of the
 /// residual and the minimum and maximum value (in `Sample`); method ``HotPixelMethod/variance`` keeps the
