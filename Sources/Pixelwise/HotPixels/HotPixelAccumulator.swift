@@ -73,11 +73,13 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         precondition(geometry.sampleType == Sample.sampleType, "accumulator sample type differs from the geometry's")
         self.geometry = geometry
         let count = geometry.sampleCount
-        mean = .allocate(capacity: count)
-        m2 = .allocate(capacity: count)
+        // Huge pages (see TableMemory): every frame streams through the whole state, 4 KB pages would cost
+        // 73 000 page faults to fill it and a page walk every 4 KB of every pass.
+        mean = UnsafeMutableBufferPointer(start: TableMemory.allocate(Float.self, count: count), count: count)
+        m2 = UnsafeMutableBufferPointer(start: TableMemory.allocate(Float.self, count: count), count: count)
         let ranges = geometry.method == .residual ? count : 0
-        minimum = .allocate(capacity: ranges)
-        maximum = .allocate(capacity: ranges)
+        minimum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
+        maximum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
         // Filled on every core: the first touch of 300 MB (page faults and zeroing by the kernel, then
         // these stores) took a few tenths of a second on one core before the first frame could start.
         let mean = SendablePointer(mean.baseAddress), m2 = SendablePointer(m2.baseAddress)
@@ -98,10 +100,10 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     }
 
     deinit {
-        mean.deallocate()
-        m2.deallocate()
-        minimum.deallocate()
-        maximum.deallocate()
+        TableMemory.deallocate(mean.baseAddress!)
+        TableMemory.deallocate(m2.baseAddress!)
+        TableMemory.deallocate(minimum.baseAddress!)
+        TableMemory.deallocate(maximum.baseAddress!)
     }
 
     /// Frames accumulated (every band has seen the same frames once all `add` calls have returned).
