@@ -69,7 +69,10 @@ enum Codecs {
     /// The caller has already checked the pixel count against ``ImageReadOptions/maxPixels``; this
     /// additionally refuses sizes whose byte count does not fit an `Int`, so a permissive limit never
     /// turns into a trap in the allocator.
+    /// With `reusing`, an image of the same sample type whose memory holds enough samples (and that
+    /// nothing else reads any more), the new image is decoded into that memory instead.
     static func makeImage(_ sampleType: SampleType, width: Int, height: Int, channels: Int, path: String,
+                          reusing reusable: AnyImage? = nil,
                           _ fill: (MutableRawImageView) throws -> Void) throws -> AnyImage {
         guard width >= 0, height >= 0, (1...4).contains(channels) else {
             throw ImageFileError.unsupported(path: path, detail: "\(channels) channels (images have 1 to 4)")
@@ -80,6 +83,11 @@ enum Codecs {
             throw ImageFileError.unsupported(path: path, detail: "an image of \(width)×\(height)×\(channels) samples is too large to hold in memory")
         }
         func make<S: PixelSample>(_ type: S.Type) throws -> Image<S> {
+            if let storage = reusable?.typed(as: S.self)?.storageForReuse, storage.isWritable, storage.count >= pixels * channels {
+                try fill(MutableRawImageView(MutableImageBuffer(base: storage.base, width: width, height: height,
+                                                                channels: channels, rowStride: width * channels)))
+                return Image(storage: storage, width: width, height: height, channels: channels)
+            }
             var image = Image<S>(uninitializedWidth: width, height: height, channels: channels)
             try image.withUnsafeMutableBuffer { try fill(MutableRawImageView($0)) }
             return image

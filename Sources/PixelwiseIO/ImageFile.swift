@@ -27,8 +27,16 @@ public enum ImageFile {
 
     /// Decodes the whole image at `path`.
     public static func read(_ path: String, options: ImageReadOptions = .init()) throws -> AnyImage {
+        try read(path, options: options, reusing: nil)
+    }
+
+    /// Decodes the whole image at `path`; a JPEG is decoded into the memory of `reusable` when that is an
+    /// 8-bit image large enough, which the caller must no longer need (its samples are overwritten, even
+    /// if decoding fails). Other formats allocate as ``read(_:options:)`` does.
+    public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage?) throws -> AnyImage {
         switch try format(of: path) {
         case .npy: try NPY.readImage(path, options: options)
+        case .jpeg: try JPEG.read(path, options: options, reusing: reusable)
         case let other: try codec(for: other, path: path).read(path, options)
         }
     }
@@ -62,7 +70,7 @@ public enum ImageFile {
                       try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel)
                   })
         case .jpeg:
-            Codec(readInfo: JPEG.readInfo, read: JPEG.read,
+            Codec(readInfo: JPEG.readInfo, read: { try JPEG.read($0, options: $1) },
                   write: { image, temporary, path, options in
                       try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality)
                   })

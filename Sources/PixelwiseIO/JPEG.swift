@@ -35,14 +35,15 @@ public enum JPEG {
                          sampleType: .uint8, format: .jpeg)
     }
 
-    /// Decodes the file at `path` straight into a new image's memory.
-    public static func read(_ path: String, options: ImageReadOptions = .init()) throws -> AnyImage {
+    /// Decodes the file at `path` straight into a new image's memory, or into the memory of `reusable` (an
+    /// image nothing reads any more, see ``Pixelwise/Image/storageForReuse``) when it is 8-bit and large enough.
+    public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let file = try MappedFile(path: path)
         let decoder = try Handle(decompressing: path)
         let header = try decoder.header(file)
         try options.checkPixelCount(width: header.width, height: header.height, path: path)
         return try Codecs.makeImage(.uint8, width: header.width, height: header.height, channels: header.channels,
-                                    path: path) { target in
+                                    path: path, reusing: reusable) { target in
             let pixelFormat = header.channels == 1 ? TJPF_GRAY : TJPF_RGB
             let status = tjDecompress2(decoder.handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                        UInt(file.bytes.count), target.base.assumingMemoryBound(to: UInt8.self),

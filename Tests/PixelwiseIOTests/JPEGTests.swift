@@ -40,6 +40,26 @@ struct JPEGTests {
         }
     }
 
+    @Test("decoding into a reused frame's memory gives the same pixels and no new allocation")
+    func readReusing() throws {
+        let folder = TemporaryFolder()
+        let first = folder.file("a.jpg"), second = folder.file("b.jpg"), gray = folder.file("g.jpg")
+        try ImageFile.write(.uint8(photoLikeImage(width: 61, height: 37, channels: 3, seed: 1)), to: first)
+        try ImageFile.write(.uint8(photoLikeImage(width: 61, height: 37, channels: 3, seed: 2)), to: second)
+        try ImageFile.write(.uint8(photoLikeImage(width: 30, height: 20, channels: 1, seed: 3)), to: gray)
+        let old = try ImageFile.read(first)
+        let memory = try #require(old.typed(as: UInt8.self)).storageForReuse.base
+        let reused = try ImageFile.read(second, reusing: old)
+        #expect(reused == (try ImageFile.read(second)))
+        #expect(try #require(reused.typed(as: UInt8.self)).storageForReuse.base == memory)
+        // A smaller frame fits the old memory too; a larger one, or another format, allocates.
+        let smaller = try ImageFile.read(gray, reusing: reused)
+        #expect(smaller == (try ImageFile.read(gray)))
+        #expect(try #require(smaller.typed(as: UInt8.self)).storageForReuse.base == memory)
+        let larger = try ImageFile.read(first, reusing: .uint8(Image(width: 2, height: 2, channels: 3)))
+        #expect(larger == (try ImageFile.read(first)))
+    }
+
     @Test("quality and subsampling: 4:4:4 at 90 and above, 4:2:0 below")
     func subsampling() throws {
         let folder = TemporaryFolder()

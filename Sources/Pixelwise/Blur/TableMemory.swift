@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Memory for a strip's summed-area table. Window lookups jump between rows far apart (a 15000-pixel
-/// table row is 60 KB), so every lookup can land on a different 4 KB page; on Linux the table asks for
-/// transparent huge pages (2 MB), which keeps those lookups out of page-table walks.
+/// Large working memory in transparent huge pages (2 MB) on Linux, freed with ``deallocate(_:)``.
+/// A strip's summed-area table: window lookups jump between rows far apart (a 15000-pixel table row is
+/// 60 KB), so every lookup can land on a different 4 KB page; huge pages keep those lookups out of
+/// page-table walks. The hot-pixel state: every frame streams through all of it.
 @usableFromInline enum TableMemory {
     @usableFromInline static func allocate<Element>(_ type: Element.Type, count: Int) -> UnsafeMutablePointer<Element> {
         let bytes = Swift.max(count, 1) * MemoryLayout<Element>.stride

@@ -44,9 +44,11 @@ public struct HotPixelGeometry: Sendable, Equatable, CustomStringConvertible {
 ///
 /// The state is one copy for the whole scan (a 10-megapixel RGB stack keeps 10 bytes per sample, 300 MB:
 /// a copy per worker would not fit the memory budget), split into bands of rows, each with its own lock
-/// and frame count. A worker that has decoded a frame walks the bands, starting at a different band from
-/// the other workers, and updates each band under its lock; so frames decode and accumulate on every core
-/// at once and never wait for each other except on the rare band collision.
+/// and frame count. ``add(_:)-([Image])`` takes a group of frames (a scan hands it one decoded frame per
+/// core) and applies them, in order, in one pass over each band, the bands spread over every core: the
+/// state is read and written once per group instead of once per frame, and accumulating is bound by that
+/// memory traffic. The locks keep concurrent `add` calls safe (each band is updated by one caller at a
+/// time; callers start at different bands).
 ///
 /// Per sample, method ``HotPixelMethod/residual`` keeps the mean and M2 (Welford, `Float`) of the
 /// residual and the minimum and maximum value (in `Sample`); method ``HotPixelMethod/variance`` keeps the
@@ -71,15 +73,25 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         precondition(geometry.sampleType == Sample.sampleType, "accumulator sample type differs from the geometry's")
         self.geometry = geometry
         let count = geometry.sampleCount
-        mean = .allocate(capacity: count)
-        mean.initialize(repeating: 0)
-        m2 = .allocate(capacity: count)
-        m2.initialize(repeating: 0)
+        // Huge pages (see TableMemory): every frame streams through the whole state, 4 KB pages would cost
+        // 73 000 page faults to fill it and a page walk every 4 KB of every pass.
+        mean = UnsafeMutableBufferPointer(start: TableMemory.allocate(Float.self, count: count), count: count)
+        m2 = UnsafeMutableBufferPointer(start: TableMemory.allocate(Float.self, count: count), count: count)
         let ranges = geometry.method == .residual ? count : 0
-        minimum = .allocate(capacity: ranges)
-        minimum.initialize(repeating: Sample.maximumValue)
-        maximum = .allocate(capacity: ranges)
-        maximum.initialize(repeating: Sample.minimumValue)
+        minimum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
+        maximum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
+        // Filled on every core: the first touch of 300 MB (page faults and zeroing by the kernel, then
+        // these stores) took a few tenths of a second on one core before the first frame could start.
+        let mean = SendablePointer(mean.baseAddress), m2 = SendablePointer(m2.baseAddress)
+        let minimum = SendablePointer(minimum.baseAddress), maximum = SendablePointer(maximum.baseAddress)
+        Parallel.forEachChunk(count: count, minimumChunk: 1 << 20) { range in
+            (mean.pointer! + range.lowerBound).initialize(repeating: 0, count: range.count)
+            (m2.pointer! + range.lowerBound).initialize(repeating: 0, count: range.count)
+            if ranges > 0 {
+                (minimum.pointer! + range.lowerBound).initialize(repeating: Sample.maximumValue, count: range.count)
+                (maximum.pointer! + range.lowerBound).initialize(repeating: Sample.minimumValue, count: range.count)
+            }
+        }
         // Bands of an even number of rows (CFA phase stays aligned), enough of them that workers rarely meet.
         bandRows = Swift.max(2, (geometry.height / 64 + 1) & ~1)
         let bands = Swift.max(1, (geometry.height + bandRows - 1) / bandRows)
@@ -88,10 +100,10 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     }
 
     deinit {
-        mean.deallocate()
-        m2.deallocate()
-        minimum.deallocate()
-        maximum.deallocate()
+        TableMemory.deallocate(mean.baseAddress!)
+        TableMemory.deallocate(m2.baseAddress!)
+        TableMemory.deallocate(minimum.baseAddress!)
+        TableMemory.deallocate(maximum.baseAddress!)
     }
 
     /// Frames accumulated (every band has seen the same frames once all `add` calls have returned).
@@ -104,63 +116,165 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
 
     /// Accumulates one frame (same geometry). Safe to call from several threads at once.
     public func add(_ frame: Image<Sample>) {
-        precondition(frame.width == geometry.width && frame.height == geometry.height
-                     && frame.channels == geometry.channels, "frame size differs from the accumulator's")
+        add([frame])
+    }
+
+    /// Accumulates `frames` (same geometry), in order, in one pass over the state: each band of the state
+    /// is read and written once for the whole group instead of once per frame. Accumulating is
+    /// memory-bound (10 bytes of state per sample, read and written per pass, against 3 bytes of frame),
+    /// so a group of two frames halves the traffic that dominates a scan. The bands are spread over every
+    /// core. Safe to call from several threads at once (each band is updated under its lock).
+    public func add(_ frames: [Image<Sample>]) {
+        guard !frames.isEmpty else { return }
+        for frame in frames {
+            precondition(frame.width == geometry.width && frame.height == geometry.height
+                         && frame.channels == geometry.channels, "frame size differs from the accumulator's")
+        }
         let bands = bandCounts.count
-        // Start where another worker is unlikely to be; take free bands first, wait only when all are busy.
-        let start = Int.random(in: 0..<bands)
-        var pending = (0..<bands).map { (start + $0) % bands }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: geometry.width * geometry.channels + 16)
-        defer { scratch.deallocate() }
-        frame.withUnsafeBuffer { buffer in
-            while !pending.isEmpty {
-                var index = pending.firstIndex { bandLocks[$0].wait(timeout: .now()) == .success }
-                if index == nil {
-                    bandLocks[pending[0]].wait()
-                    index = 0
+        let buffers = frames.map { frame in frame.withUnsafeBuffer { $0 } }
+        // The images (kept alive by `frames` until the end of this call) hold the samples the buffers see.
+        withExtendedLifetime(frames) {
+            Parallel.forEachChunk(count: bands, minimumChunk: 1) { chunk in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (geometry.width * geometry.channels + 16) * buffers.count)
+                defer { scratch.deallocate() }
+                // Start where another caller is unlikely to be; take free bands first, wait only when all are busy.
+                let start = Int.random(in: 0..<chunk.count)
+                var pending = (0..<chunk.count).map { chunk.lowerBound + (start + $0) % chunk.count }
+                while !pending.isEmpty {
+                    var index = pending.firstIndex { bandLocks[$0].wait(timeout: .now()) == .success }
+                    if index == nil {
+                        bandLocks[pending[0]].wait()
+                        index = 0
+                    }
+                    let band = pending.remove(at: index!)
+                    accumulate(buffers, band: band, scratch: scratch)
+                    bandLocks[band].signal()
                 }
-                let band = pending.remove(at: index!)
-                accumulate(buffer, band: band, scratch: scratch)
-                bandLocks[band].signal()
             }
         }
     }
 
-    private func accumulate(_ frame: ImageBuffer<Sample>, band: Int, scratch: UnsafeMutablePointer<Float>) {
-        let newCount = bandCounts[band] + 1
+    /// Applies `frames` in order to the rows of `band`: per row, the residual rows of every frame into
+    /// `scratch` (while the frame rows are in cache), then one fused pass over the state.
+    private func accumulate(_ frames: [ImageBuffer<Sample>], band: Int, scratch: UnsafeMutablePointer<Float>) {
+        let firstCount = bandCounts[band]
         let rowLength = geometry.width * geometry.channels
+        let scratchStride = rowLength + 16
         let firstRow = band * bandRows
         let endRow = Swift.min(geometry.height, firstRow + bandRows)
-        for y in firstRow..<endRow {
-            let offset = y * rowLength
-            switch geometry.method {
-            case .residual:
-                LocalMedianResidual.row(frame, y: y, step: geometry.step, into: scratch)
-                Welford.update(mean: mean.baseAddress! + offset, m2: m2.baseAddress! + offset,
-                               values: scratch, count: rowLength, newCount: newCount)
-                HotPixelAccumulator.updateRange(minimum: minimum.baseAddress! + offset,
-                                                maximum: maximum.baseAddress! + offset,
-                                                values: frame.rowPointer(y), count: rowLength)
-            case .variance:
-                let row = frame.rowPointer(y)
-                for index in 0..<rowLength { scratch[index] = row[index].floatValue }
-                Welford.update(mean: mean.baseAddress! + offset, m2: m2.baseAddress! + offset,
-                               values: scratch, count: rowLength, newCount: newCount)
+        let group = frames.count
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Sample>.self, capacity: group) { rows in
+            for y in firstRow..<endRow {
+                let offset = y * rowLength
+                for (f, frame) in frames.enumerated() {
+                    let values = scratch + f * scratchStride
+                    rows[f] = frame.rowPointer(y)
+                    switch geometry.method {
+                    case .residual:
+                        LocalMedianResidual.row(frame, y: y, step: geometry.step, into: values)
+                    case .variance:
+                        let row = rows[f]
+                        for index in 0..<rowLength { values[index] = row[index].floatValue }
+                    }
+                }
+                let hasRange = geometry.method == .residual
+                HotPixelAccumulator.updateRow(
+                    mean: mean.baseAddress! + offset, m2: m2.baseAddress! + offset,
+                    minimum: hasRange ? minimum.baseAddress! + offset : nil,
+                    maximum: hasRange ? maximum.baseAddress! + offset : nil,
+                    observations: UnsafePointer(scratch), observationStride: scratchStride,
+                    values: UnsafePointer(rows.baseAddress!), frames: group,
+                    firstCount: firstCount, count: rowLength)
             }
         }
-        bandCounts[band] = newCount
+        bandCounts[band] = firstCount + group
+    }
+
+    /// One fused pass over `count` samples of the state for a group of `frames` frames: for every frame in
+    /// order, the Welford step of ``Welford/update(mean:m2:values:count:newCount:)`` (same arithmetic, so
+    /// the same `Float`s as one frame at a time), and — when `minimum` and `maximum` are given — the range
+    /// update with the frame's values. Mean, M2, minimum and maximum stay in registers across the group.
+    ///
+    /// - Parameters:
+    ///   - observations: frame `f`'s Welford inputs start at `observations + f * observationStride`.
+    ///   - values: frame `f`'s sample row (for the range) starts at `values[f]`.
+    ///   - firstCount: observations before this group; frame `f` makes it `firstCount + f + 1`.
+    @inlinable
+    static func updateRow(mean: UnsafeMutablePointer<Float>, m2: UnsafeMutablePointer<Float>,
+                          minimum: UnsafeMutablePointer<Sample>?, maximum: UnsafeMutablePointer<Sample>?,
+                          observations: UnsafePointer<Float>, observationStride: Int,
+                          values: UnsafePointer<UnsafePointer<Sample>>, frames: Int,
+                          firstCount: Int, count: Int) {
+        typealias F = SIMD16<Float>
+        typealias V = SIMD16<Sample>
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: frames) { reciprocals in
+            for f in 0..<frames { reciprocals[f] = 1 / Float(firstCount + f + 1) }
+            var index = 0
+            let vectorEnd = count & ~15
+            if let minimum, let maximum {
+                while index < vectorEnd {
+                    var m = UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                    var s = UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                    var low = UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
+                    var high = UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
+                    for f in 0..<frames {
+                        let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                        let delta = x - m
+                        m = m + delta * F(repeating: reciprocals[f])
+                        s = s + delta * (x - m)
+                        let v = UnsafeRawPointer(values[f] + index).loadUnaligned(as: V.self)
+                        (low, high) = Sample.widenRange(low, high, v)
+                    }
+                    UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                    UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                    UnsafeMutableRawPointer(minimum + index).storeBytes(of: low, as: V.self)
+                    UnsafeMutableRawPointer(maximum + index).storeBytes(of: high, as: V.self)
+                    index &+= 16
+                }
+            } else {
+                while index < vectorEnd {
+                    var m = UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                    var s = UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                    for f in 0..<frames {
+                        let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                        let delta = x - m
+                        m = m + delta * F(repeating: reciprocals[f])
+                        s = s + delta * (x - m)
+                    }
+                    UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                    UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                    index &+= 16
+                }
+            }
+            while index < count {
+                for f in 0..<frames {
+                    let x = observations[f &* observationStride &+ index]
+                    let delta = x - mean[index]
+                    mean[index] += delta * reciprocals[f]
+                    m2[index] += delta * (x - mean[index])
+                    if let minimum, let maximum {
+                        let v = values[f][index]
+                        minimum[index] = Swift.min(minimum[index], v)
+                        maximum[index] = Swift.max(maximum[index], v)
+                    }
+                }
+                index &+= 1
+            }
+        }
     }
 
     @inlinable
     static func updateRange(minimum: UnsafeMutablePointer<Sample>, maximum: UnsafeMutablePointer<Sample>,
                             values: UnsafePointer<Sample>, count: Int) {
+        typealias V = SIMD16<Sample>
         var index = 0
         while index &+ 16 <= count {
-            let v = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Sample>.self)
-            let low = UnsafeRawPointer(minimum + index).loadUnaligned(as: SIMD16<Sample>.self)
-            let high = UnsafeRawPointer(maximum + index).loadUnaligned(as: SIMD16<Sample>.self)
-            UnsafeMutableRawPointer(minimum + index).storeBytes(of: pointwiseMin(low, v), as: SIMD16<Sample>.self)
-            UnsafeMutableRawPointer(maximum + index).storeBytes(of: pointwiseMax(high, v), as: SIMD16<Sample>.self)
+            let v = UnsafeRawPointer(values + index).loadUnaligned(as: V.self)
+            let low = UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
+            let high = UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
+            let (newLow, newHigh) = Sample.widenRange(low, high, v)
+            UnsafeMutableRawPointer(minimum + index).storeBytes(of: newLow, as: V.self)
+            UnsafeMutableRawPointer(maximum + index).storeBytes(of: newHigh, as: V.self)
             index &+= 16
         }
         while index < count {

@@ -47,12 +47,23 @@ public enum AnyHotPixelAccumulator: Sendable {
 
     /// Accumulates a frame whose geometry matches (check with ``mismatch(_:)`` first). Thread-safe.
     public func add(_ image: AnyImage) {
-        switch (self, image) {
-        case let (.uint8(a), .uint8(i)): a.add(i)
-        case let (.uint16(a), .uint16(i)): a.add(i)
-        case let (.float32(a), .float32(i)): a.add(i)
-        case let (.float64(a), .float64(i)): a.add(i)
-        default: preconditionFailure("frame sample type differs from the accumulator's")
+        add([image])
+    }
+
+    /// Accumulates frames whose geometry matches, in order, in one pass over the state (see
+    /// ``HotPixelAccumulator/add(_:)-([Image])``). Thread-safe.
+    public func add(_ images: [AnyImage]) {
+        func frames<S: PixelSample>(_ type: S.Type) -> [Image<S>] {
+            images.map { image in
+                guard let typed = image.typed(as: S.self) else { preconditionFailure("frame sample type differs from the accumulator's") }
+                return typed
+            }
+        }
+        switch self {
+        case .uint8(let a): a.add(frames(UInt8.self))
+        case .uint16(let a): a.add(frames(UInt16.self))
+        case .float32(let a): a.add(frames(Float.self))
+        case .float64(let a): a.add(frames(Double.self))
         }
     }
 
@@ -92,61 +103,74 @@ public struct SkippedFrame: Sendable, Equatable {
 
 /// Streams a stack of frames through a ``HotPixelAccumulator`` on every core.
 ///
-/// Frames are loaded by a closure (this module reads no files), decoded and accumulated in parallel: each
-/// worker holds one decoded frame at a time and updates the shared accumulator band by band. A frame
-/// that fails to load, or whose size or sample type differs from the accumulator's, is skipped and listed.
+/// Frames are loaded by a closure (this module reads no files) in groups of one frame per core: the
+/// group's frames decode in parallel, each into the memory of the frame its worker held before (no new
+/// allocation, so no page faults after the first group), then the group is accumulated in one pass over
+/// the state, its bands spread over every core (see ``HotPixelAccumulator/add(_:)-([Image])``). One pass
+/// per group instead of one per frame halves the memory traffic of the state on two cores, which is what
+/// accumulating costs. Frames are applied in index order, so a scan's result does not depend on timing.
+/// A frame that fails to load, or whose size or sample type differs from the accumulator's, is skipped
+/// and listed.
 public enum HotPixelScan {
     /// Scans frames `0..<frameCount`.
     ///
     /// - Parameters:
     ///   - accumulator: statistics to continue (a resumed scan); nil to start from the first frame that loads.
     ///   - geometry: the geometry for a new accumulator, from the first frame that loads.
-    ///   - load: decodes frame `index`; its error's description becomes the skip reason.
+    ///   - load: decodes frame `index`; its error's description becomes the skip reason. Its second
+    ///     argument is a frame the scan no longer needs (or nil): the loader may decode into its memory
+    ///     and return it instead of allocating a new image.
     ///   - progress: called once per frame done (loaded or skipped), from any thread.
     /// - Returns: the accumulator (nil if no frame loaded and none was given) and the skipped frames in order.
     public static func run(frameCount: Int, accumulator: AnyHotPixelAccumulator?,
                            geometry: (AnyImage) throws -> HotPixelGeometry,
-                           load: @Sendable (Int) throws -> AnyImage,
+                           load: @Sendable (_ index: Int, _ reusable: AnyImage?) throws -> AnyImage,
                            progress: @Sendable () -> Void = {}) rethrows -> (AnyHotPixelAccumulator?, [SkippedFrame]) {
         var skipped: [SkippedFrame] = []
-        var accumulator = accumulator
+        var state = accumulator
+        let group = Swift.max(1, Parallel.coreCount)
+        // Slot k holds the frame worker k decoded last, whose memory the next decode reuses.
+        let slots = UnsafeMutableBufferPointer<AnyImage?>.allocate(capacity: group)
+        slots.initialize(repeating: nil)
+        defer { slots.deinitialize().deallocate() }
+        let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: group)
+        errors.initialize(repeating: nil)
+        defer { errors.deinitialize().deallocate() }
+        let frameSlots = SendablePointer(slots.baseAddress), errorSlots = SendablePointer(errors.baseAddress)
         var next = 0
-        // Without a state to continue, the first frame that loads fixes the geometry.
-        while accumulator == nil, next < frameCount {
-            defer { next += 1; progress() }
-            let image: AnyImage
-            do { image = try load(next) } catch {
-                skipped.append(SkippedFrame(index: next, reason: String(describing: error)))
-                continue
+        while next < frameCount {
+            let first = next, count = Swift.min(group, frameCount - next)
+            Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
+                for k in range {
+                    defer { progress() }
+                    let reusable = frameSlots.pointer![k]
+                    frameSlots.pointer![k] = nil
+                    do {
+                        frameSlots.pointer![k] = try load(first + k, reusable)
+                        errorSlots.pointer![k] = nil
+                    } catch {
+                        frameSlots.pointer![k] = reusable
+                        errorSlots.pointer![k] = String(describing: error)
+                    }
+                }
             }
-            let created = AnyHotPixelAccumulator(geometry: try geometry(image))
-            created.add(image)
-            accumulator = created
-        }
-        guard let state = accumulator else { return (nil, skipped) }
-        let first = next
-        let reasons = UnsafeMutableBufferPointer<String?>.allocate(capacity: Swift.max(0, frameCount - first))
-        reasons.initialize(repeating: nil)
-        defer { reasons.deinitialize().deallocate() }
-        let slots = SendablePointer(reasons.baseAddress)
-        // One frame per chunk item: each worker decodes a frame, accumulates it, then takes the next.
-        Parallel.forEachChunk(count: frameCount - first, minimumChunk: 1) { range in
-            for offset in range {
-                defer { progress() }
-                let image: AnyImage
-                do { image = try load(first + offset) } catch {
-                    slots.pointer![offset] = String(describing: error)
+            var frames: [AnyImage] = []
+            for k in 0..<count {
+                if let error = errors[k] {
+                    skipped.append(SkippedFrame(index: first + k, reason: error))
                     continue
                 }
-                if let reason = state.mismatch(image) {
-                    slots.pointer![offset] = reason
-                    continue
+                guard let frame = slots[k] else { continue }
+                // Without a state to continue, the first frame that loads fixes the geometry.
+                if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame)) }
+                if let reason = state!.mismatch(frame) {
+                    skipped.append(SkippedFrame(index: first + k, reason: reason))
+                } else {
+                    frames.append(frame)
                 }
-                state.add(image)
             }
-        }
-        for (offset, reason) in reasons.enumerated() {
-            if let reason { skipped.append(SkippedFrame(index: first + offset, reason: reason)) }
+            state?.add(frames)
+            next += count
         }
         return (state, skipped)
     }

@@ -4,9 +4,17 @@ public protocol HotPixelSample: PixelSample, SIMDScalar, Codable {
     static func floats(_ vector: SIMD16<Self>) -> SIMD16<Float>
     /// The sample as `Float`.
     var floatValue: Float { get }
+    /// Lane-wise `(min(low, v), max(high, v))`, spelled per type as comparisons and selects on the concrete
+    /// vector type, which compile to single instructions (`pminub`, `minps`, …); the generic
+    /// `pointwiseMin` stays a call, and comparisons on a generic `SIMD8<Sample>` were lowered lane by lane.
+    static func widenRange(_ low: SIMD16<Self>, _ high: SIMD16<Self>, _ v: SIMD16<Self>) -> (SIMD16<Self>, SIMD16<Self>)
 }
 
 extension UInt8: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<UInt8>, _ high: SIMD16<UInt8>, _ v: SIMD16<UInt8>) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<UInt8>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
     }
@@ -14,6 +22,10 @@ extension UInt8: HotPixelSample {
 }
 
 extension UInt16: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<UInt16>, _ high: SIMD16<UInt16>, _ v: SIMD16<UInt16>) -> (SIMD16<UInt16>, SIMD16<UInt16>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<UInt16>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: vector))
     }
@@ -21,11 +33,19 @@ extension UInt16: HotPixelSample {
 }
 
 extension Float: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<Float>, _ high: SIMD16<Float>, _ v: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<Float>) -> SIMD16<Float> { vector }
     @inlinable public var floatValue: Float { self }
 }
 
 extension Double: HotPixelSample {
+    @inlinable @inline(__always)
+    public static func widenRange(_ low: SIMD16<Double>, _ high: SIMD16<Double>, _ v: SIMD16<Double>) -> (SIMD16<Double>, SIMD16<Double>) {
+        (low.replacing(with: v, where: v .< low), high.replacing(with: v, where: high .< v))
+    }
     @inlinable public static func floats(_ vector: SIMD16<Double>) -> SIMD16<Float> {
         var result = SIMD16<Float>()
         for lane in 0..<16 { result[lane] = Float(vector[lane]) }
@@ -51,17 +71,30 @@ public enum LocalMedianResidual {
         let interiorRow = y >= step && y + step < height
         let lo = step &* channels
         let hi = (width - step) &* channels
+        if !interiorRow, hi > lo, (y >= step) != (y + step < height) {
+            edgeRow(image, y: y, step: step, from: lo, to: hi, into: output)
+            return
+        }
         guard interiorRow, hi > lo else {
             for index in 0..<rowLength {
                 output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step)
             }
             return
         }
-        for index in 0..<lo { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
-        for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
-
         let d = step &* channels
         let up = image.rowPointer(y - step), mid = image.rowPointer(y), down = image.rowPointer(y + step)
+        // First and last columns: the ring has the five samples on the inner side (the row is wider than
+        // two steps here, since hi > lo).
+        for index in 0..<lo {
+            output[index] = mid[index].floatValue - medianOfFive(
+                up[index].floatValue, up[index &+ d].floatValue, mid[index &+ d].floatValue,
+                down[index].floatValue, down[index &+ d].floatValue)
+        }
+        for index in hi..<rowLength {
+            output[index] = mid[index].floatValue - medianOfFive(
+                up[index &- d].floatValue, up[index].floatValue, mid[index &- d].floatValue,
+                down[index &- d].floatValue, down[index].floatValue)
+        }
         if S.self == UInt8.self {
             interiorUInt8(UnsafeRawPointer(up).assumingMemoryBound(to: UInt8.self),
                           UnsafeRawPointer(mid).assumingMemoryBound(to: UInt8.self),
@@ -70,6 +103,33 @@ public enum LocalMedianResidual {
         } else {
             interior(up, mid, down, from: lo, to: hi, offset: d, into: output)
         }
+    }
+
+    /// A top or bottom row (exactly one neighbouring row in bounds): between `lo` and `hi` the ring has five
+    /// samples, three in the other row and one on either side, and the median is their 3rd smallest, taken
+    /// with ``medianOfFive(_:_:_:_:_:)`` instead of ``ringResidual(_:x:y:channel:step:)``'s sort (the same
+    /// element, so the same `Float`). The corners (three ring samples) keep the general path.
+    @inlinable
+    static func edgeRow<S: HotPixelSample>(_ image: ImageBuffer<S>, y: Int, step: Int, from lo: Int, to hi: Int,
+                                          into output: UnsafeMutablePointer<Float>) {
+        let channels = image.channels, rowLength = image.width &* channels, d = step &* channels
+        for index in 0..<lo { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        for index in hi..<rowLength { output[index] = ringResidual(image, x: index / channels, y: y, channel: index % channels, step: step) }
+        let mid = image.rowPointer(y), other = image.rowPointer(y >= step ? y &- step : y &+ step)
+        for index in lo..<hi {
+            output[index] = mid[index].floatValue - medianOfFive(
+                mid[index &- d].floatValue, mid[index &+ d].floatValue,
+                other[index &- d].floatValue, other[index &+ d].floatValue, other[index].floatValue)
+        }
+    }
+
+    /// The 3rd smallest of five values, with a min/max network: of the pairs (a, b) and (c, d), the larger
+    /// minimum and the smaller maximum bracket the median together with `e`, whose median of three it is.
+    /// It returns one of the five values, so it equals the sorted ring's middle element exactly.
+    @inlinable @inline(__always)
+    static func medianOfFive(_ a: Float, _ b: Float, _ c: Float, _ d: Float, _ e: Float) -> Float {
+        let low = Swift.max(Swift.min(a, b), Swift.min(c, d)), high = Swift.min(Swift.max(a, b), Swift.max(c, d))
+        return Swift.max(Swift.min(low, high), Swift.min(Swift.max(low, high), e))
     }
 
     /// The interior of an 8-bit row, 16 samples per step in byte lanes: unsigned byte minimum and maximum

@@ -62,6 +62,11 @@ public struct Image<Sample: PixelSample>: Sendable {
         self.rowStride = stride
     }
 
+    /// The memory behind the image, for a decoder that fills a new frame into the memory of a frame its
+    /// caller no longer needs (a scan decoding frame after frame: no new allocation, no page faults).
+    /// Writing through it changes every image that shares it, so hand it only for an image nothing else reads.
+    public var storageForReuse: PixelStorage<Sample> { storage }
+
     /// Number of pixels, `width * height`.
     @inlinable public var pixelCount: Int { width * height }
     /// Number of samples, `width * height * channels`.

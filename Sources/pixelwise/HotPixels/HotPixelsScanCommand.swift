@@ -86,7 +86,9 @@ struct HotPixelsScanCommand: ParsableCommand {
 
         let frames = paths
         let reader = HotPixelsFrameReader(cfa: pattern ?? state?.geometry.cfa, options: reading.readOptions)
-        let load: @Sendable (Int) throws -> AnyImage = { index in try reader.read(frames[index]) }
+        let load: @Sendable (Int, AnyImage?) throws -> AnyImage = { index, reusable in
+            try reader.read(frames[index], reusing: reusable)
+        }
         let progress = ProgressLine("scan", total: frames.count, unit: "frames")
         var skipped: [SkippedFrame] = []
         let batch = checkpoint ?? max(1, frames.count)
@@ -100,7 +102,7 @@ struct HotPixelsScanCommand: ParsableCommand {
                     HotPixelGeometry(width: image.width, height: image.height, channels: image.channels,
                                      sampleType: image.sampleType, cfa: reader.cfa, method: methodValue ?? .residual)
                 },
-                load: { try load(first + $0) },
+                load: { try load(first + $0, $1) },
                 progress: { progress.advance() })
             state = result
             let skippedHere = batchSkipped.map { SkippedFrame(index: $0.index + first, reason: $0.reason) }
@@ -167,7 +169,9 @@ final class HotPixelsFrameReader: @unchecked Sendable {
         return pattern
     }
 
-    func read(_ path: String) throws -> AnyImage {
+    /// Reads the frame at `path`; a JPEG frame is decoded into the memory of `reusable`, a frame the
+    /// caller no longer needs, when it fits.
+    func read(_ path: String, reusing reusable: AnyImage? = nil) throws -> AnyImage {
         if CameraRaw.hasRawExtension(path) || (try? ImageFile.format(of: path)) == .raw {
             let (image, name) = try CameraRaw.readMosaic(path, options: options)
             guard let found = CFAPattern(name: name) else {
@@ -181,7 +185,7 @@ final class HotPixelsFrameReader: @unchecked Sendable {
             }
             return .uint16(image)
         }
-        let image = try ImageFile.read(path, options: options)
+        let image = try ImageFile.read(path, options: options, reusing: reusable)
         if cfa != nil, image.channels != 1 {
             throw HotPixelsFrameError(path: path, detail: "has \(image.channels) channels; --cfa needs a one-channel mosaic")
         }

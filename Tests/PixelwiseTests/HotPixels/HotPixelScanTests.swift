@@ -146,6 +146,79 @@ struct HotPixelScanTests {
         }
     }
 
+    @Test("Frames added in groups (one fused pass per group) equal frames added one at a time, bit for bit",
+          arguments: [(HotPixelMethod.residual, 1, 3), (.residual, 2, 3), (.residual, 3, 1), (.residual, 5, 4),
+                      (.variance, 2, 3), (.variance, 3, 1)])
+    func groupedAddsEqualSingleAdds(method: HotPixelMethod, group: Int, channels: Int) {
+        // 29 columns: rows whose length is not a multiple of 8 exercise the scalar tail of the fused pass.
+        let width = 29, height = 13
+        let images = (0..<11).map { scene(width: width, height: height, channels: channels, seed: 40 + UInt64($0)) }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: method)
+        let single = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for image in images { single.add(image) }
+        let grouped = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for start in stride(from: 0, to: images.count, by: group) {
+            grouped.add(Array(images[start..<min(images.count, start + group)]))
+        }
+        #expect(grouped.frameCount == single.frameCount)
+        #expect(Array(grouped.mean) == Array(single.mean))
+        #expect(Array(grouped.m2) == Array(single.m2))
+        #expect(Array(grouped.minimum) == Array(single.minimum) && Array(grouped.maximum) == Array(single.maximum))
+    }
+
+    @Test("Grouped adds of 16-bit and float frames equal single adds", arguments: [SampleType.uint16, .float32, .float64])
+    func groupedAddsOtherTypes(type: SampleType) {
+        let width = 21, height = 9, channels = 1
+        let images: [AnyImage] = (0..<5).map { frame in
+            let base = scene(width: width, height: height, channels: channels, seed: 70 + UInt64(frame))
+            return switch type {
+            case .uint16: .uint16(Image(width: width, height: height, channels: channels, samples: base.samples.map { UInt16($0) * 257 }))
+            case .float32: .float32(Image(width: width, height: height, channels: channels, samples: base.samples.map { Float($0) / 255 }))
+            default: .float64(Image(width: width, height: height, channels: channels, samples: base.samples.map { Double($0) / 255 }))
+            }
+        }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: type, cfa: nil, method: .residual)
+        let single = AnyHotPixelAccumulator(geometry: geometry), grouped = AnyHotPixelAccumulator(geometry: geometry)
+        for image in images { single.add(image) }
+        grouped.add(Array(images[0..<2]))
+        grouped.add(Array(images[2..<5]))
+        #expect(grouped.frameCount == 5)
+        #expect(grouped.detect(HotPixelDetectionParameters(threshold: 2, top: 1000)).candidates
+                == single.detect(HotPixelDetectionParameters(threshold: 2, top: 1000)).candidates)
+    }
+
+    @Test("HotPixelScan.run: frames in groups with reused memory equal one-at-a-time adds; bad frames are listed")
+    func scanRunMatchesSerial() throws {
+        let width = 37, height = 17, channels = 3
+        let images = (0..<9).map { scene(width: width, height: height, channels: channels, seed: 200 + UInt64($0)) }
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: .residual)
+        let serial = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for (index, image) in images.enumerated() where index != 3 && index != 6 { serial.add(image) }
+        struct Unreadable: Error, CustomStringConvertible { var description: String { "unreadable" } }
+        let small = scene(width: 5, height: 5, channels: channels, seed: 1)
+        let (state, skipped) = try HotPixelScan.run(
+            frameCount: images.count, accumulator: nil, geometry: { _ in geometry },
+            load: { (index: Int, reusable: AnyImage?) throws -> AnyImage in
+                if index == 3 { throw Unreadable() }
+                if index == 6 { return .uint8(small) }
+                // Decode into the reusable frame's memory, as the JPEG reader does.
+                if let storage = reusable?.typed(as: UInt8.self)?.storageForReuse, storage.count >= width * height * channels {
+                    images[index].withUnsafeBuffer { source in
+                        for y in 0..<height { (storage.base + y * width * channels).update(from: source.rowPointer(y), count: width * channels) }
+                    }
+                    return .uint8(Image(storage: storage, width: width, height: height, channels: channels))
+                }
+                // A copy: the scan may later decode another frame into this memory.
+                return .uint8(Image(width: width, height: height, channels: channels, samples: images[index].samples))
+            })
+        let result = try #require(state)
+        #expect(skipped.map { $0.index } == [3, 6] && skipped[0].reason == "unreadable")
+        #expect(result.frameCount == 7)
+        guard case .uint8(let scanned) = result else { Issue.record("sample type"); return }
+        #expect(Array(scanned.mean) == Array(serial.mean) && Array(scanned.m2) == Array(serial.m2))
+        #expect(Array(scanned.minimum) == Array(serial.minimum) && Array(scanned.maximum) == Array(serial.maximum))
+    }
+
     /// A stack with planted defects: hot (+60), dead (×0), stuck (constant 200), each in one channel.
     private func plantedStack(frames: Int, width: Int = 96, height: Int = 80) -> [Image<UInt8>] {
         (0..<frames).map { frame in
@@ -250,7 +323,7 @@ struct HotPixelScanTests {
         let (state, skipped) = try HotPixelScan.run(
             frameCount: frames.count, accumulator: nil,
             geometry: { HotPixelGeometry(width: $0.width, height: $0.height, channels: $0.channels, sampleType: $0.sampleType, cfa: nil, method: .residual) },
-            load: { index in
+            load: { index, _ in
                 guard let frame = frames[index] else { throw Broken() }
                 return frame
             })
