@@ -157,7 +157,7 @@ public enum HotPixelStateFile {
 
         let state = AnyHotPixelAccumulator(geometry: geometry)
         var offset = headerSize
-        try withArrays(state) { arrays in
+        withArrays(state) { arrays in
             for array in arrays {
                 UnsafeMutableRawBufferPointer(mutating: array).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + array.count)]))
                 offset += array.count

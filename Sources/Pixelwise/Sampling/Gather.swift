@@ -109,7 +109,7 @@ public enum Gather {
     }
 
     /// Checks every point in parallel and throws for the first (lowest index) that is outside.
-    @usableFromInline @inlinable static func validate<Coordinate: Sendable>(
+    @inlinable static func validate<Coordinate: Sendable>(
         points: UnsafeBufferPointer<Coordinate>, width: Int, height: Int,
         _ toDouble: @escaping @Sendable (Coordinate) -> Double
     ) throws {
