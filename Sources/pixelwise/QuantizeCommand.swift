@@ -332,7 +332,7 @@ struct QuantizeJob: ImageOperation {
         return try assign(image, levels: levels, labelType: UInt16.self)
     }
 
-    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger>(_ image: Image<S>, levels: QuantizationLevels, labelType: L.Type)
+    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger & SIMDScalar>(_ image: Image<S>, levels: QuantizationLevels, labelType: L.Type)
         throws -> (AnyImage?, AnyImage?) {
         if float64Output {
             return try assign(image, levels: levels, labelType: L.self, valueType: Double.self)
@@ -344,7 +344,7 @@ struct QuantizeJob: ImageOperation {
     /// target is mapped, else into a new image. Mapped files are created before the pass (so a bad
     /// target costs no computing) and committed after it; on any error they are discarded, and if the
     /// second commit fails the first file is removed again, so a failed run leaves nothing behind.
-    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger, V: PixelSample>(
+    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger & SIMDScalar, V: PixelSample>(
         _ image: Image<S>, levels: QuantizationLevels, labelType: L.Type, valueType: V.Type
     ) throws -> (AnyImage?, AnyImage?) {
         let labelFile = try mappedLabels.map { try MappedNPYOutput<L>(path: $0, width: image.width, height: image.height) }

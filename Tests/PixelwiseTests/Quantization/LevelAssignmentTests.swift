@@ -92,6 +92,61 @@ struct LevelAssignmentTests {
         try check((0..<count).map { i in i % 5 == 0 ? specials[i % specials.count] : Double.random(in: -100...70000, using: &generator) })
     }
 
+    @Test("the eight-lane float search matches the threshold rule and the brute force for every K around its group sizes, tails, ±∞ and exact thresholds",
+          arguments: [1, 2, 7, 8, 9, 14, 15, 16, 31, 32, 33, 40])
+    func vectorSearchMatchesBruteForce(k: Int) throws {
+        var generator = SplitMix64(seed: UInt64(100 + k))
+        var centerSet = Set<Double>()
+        while centerSet.count < k { centerSet.insert(Double(Int.random(in: -4000...4000, using: &generator)) / 8) }
+        let levels = try QuantizationLevels(centers: Array(centerSet))
+        // Thresholds themselves and their neighbours, centres, extremes, and random values.
+        var probes: [Double] = [0, -0.0, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        for t in levels.thresholds { probes += [t, t.nextUp, t.nextDown] }
+        probes += levels.centers
+        while probes.count < 700 { probes.append(Double.random(in: -600...600, using: &generator)) }
+        probes.shuffle(using: &generator)
+        // Widths 1...17 exercise every tail length of the eight-sample blocks.
+        for width in [1, 3, 7, 8, 9, 15, 16, 17] {
+            let height = probes.count / width
+            let used = Array(probes.prefix(width * height))
+            func check<S: PixelSample & BinaryFloatingPoint, V: PixelSample>(_ samples: [S], valueType: V.Type) throws {
+                let image = Image(width: width, height: height, samples: samples)
+                // The reference is the scalar threshold rule (itself checked against the brute force above);
+                // the brute force agrees wherever distances do not all round to the same (not at ±∞).
+                let expected = samples.map { levels.label(of: $0.doubleValue) }
+                for (sample, label) in zip(samples, expected) where abs(sample.doubleValue) < 1e6 {
+                    #expect(label == bruteForceLabel(sample.doubleValue, levels.centers))
+                }
+                let result = try levels.assign(image, labelType: UInt8.self, valueType: V.self)
+                #expect(result.labels!.samples.map(Int.init) == expected, "K \(k) width \(width) \(S.self) → \(V.self)")
+                #expect(result.values!.samples == expected.map { V(roundingClamping: levels.centers[$0]) })
+                let wide = try levels.assign(image, labelType: UInt16.self, valueType: V.self, makeValues: false)
+                #expect(wide.labels!.samples.map(Int.init) == expected)
+                let valuesOnly = try levels.assign(image, labelType: UInt8.self, valueType: V.self, makeLabels: false)
+                #expect(valuesOnly.values == result.values)
+            }
+            try check(used, valueType: Double.self)
+            let floats = used.map { Float($0) }
+            try check(floats, valueType: Float.self)
+            try check(floats, valueType: Double.self)
+        }
+    }
+
+    @Test("NaN anywhere, including the tail of a row, is refused at its position", arguments: [0, 5, 8, 12, 15, 16])
+    func notANumberInEveryLane(position: Int) throws {
+        let width = 17
+        var samples = [Double](repeating: 0.25, count: width * 3)
+        samples[width + position] = .nan
+        let levels = try QuantizationLevels(centers: [0, 0.5, 1])
+        #expect(throws: QuantizationError.notANumber(x: position, y: 1)) {
+            try levels.assign(Image(width: width, height: 3, samples: samples), labelType: UInt8.self, valueType: Double.self)
+        }
+        #expect(throws: QuantizationError.notANumber(x: position, y: 1)) {
+            try levels.assign(Image(width: width, height: 3, samples: samples.map { Float($0) }), labelType: UInt8.self,
+                              valueType: Float.self, makeValues: false)
+        }
+    }
+
     @Test("region views (rows not contiguous) are quantized like their copies")
     func regions() throws {
         var generator = SplitMix64(seed: 2)
