@@ -147,6 +147,60 @@ struct LevelAssignmentTests {
         }
     }
 
+    @Test("block-wise assignment delivers every row once, equal to the whole-image assignment",
+          arguments: [(1, 1), (1, 300), (300, 1), (1000, 200), (70000, 3), (123, 1100)])
+    func blocksMatchWholeImage(width: Int, height: Int) throws {
+        var generator = SplitMix64(seed: UInt64(width + 7 * height))
+        let samples = (0..<(width * height)).map { _ in Double.random(in: -1...2, using: &generator) }
+        let image = Image(width: width, height: height, samples: samples)
+        let levels = try QuantizationLevels(centers: [-0.5, 0, 0.25, 1, 1.5])
+        let whole = try levels.assign(image, labelType: UInt8.self, valueType: Double.self)
+        // Blocks arrive on several threads in any order: copy them into images and count rows.
+        var labels = Image<UInt8>(width: width, height: height, repeating: 255)
+        var values = Image<Double>(width: width, height: height, repeating: .nan)
+        var deliveredCounts = Image<UInt8>(width: 1, height: height, repeating: 0)
+        try labels.withUnsafeMutableBuffer { labelTarget in
+            try values.withUnsafeMutableBuffer { valueTarget in
+                try deliveredCounts.withUnsafeMutableBuffer { counts in
+                    try levels.assignInBlocks(image, labelType: UInt8.self, valueType: Double.self) { rows, l, v in
+                        for (offset, y) in rows.enumerated() {
+                            labelTarget.rowPointer(y).update(from: l!.rowPointer(offset), count: width)
+                            valueTarget.rowPointer(y).update(from: v!.rowPointer(offset), count: width)
+                            counts.base[y] &+= 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(deliveredCounts.samples.allSatisfy { $0 == 1 })
+        #expect(labels == whole.labels && values == whole.values)
+        // Labels only: no value buffer is delivered.
+        try levels.assignInBlocks(image, labelType: UInt16.self, valueType: Double.self, makeValues: false) { rows, l, v in
+            #expect(v == nil && l != nil && l!.height == rows.count)
+        }
+    }
+
+    struct DeliveryFailed: Error, Equatable {}
+
+    @Test("block-wise: a NaN is reported at its image position; a delivery error is rethrown")
+    func blockErrors() throws {
+        let width = 40, height = 5000
+        var samples = [Double](repeating: 0.5, count: width * height)
+        samples[3217 * width + 11] = .nan
+        samples[4000 * width + 3] = .nan
+        let levels = try QuantizationLevels(centers: [0, 1])
+        #expect(throws: QuantizationError.notANumber(x: 11, y: 3217)) {
+            try levels.assignInBlocks(Image(width: width, height: height, samples: samples), labelType: UInt8.self,
+                                      valueType: Double.self) { _, _, _ in }
+        }
+        #expect(throws: DeliveryFailed()) {
+            try levels.assignInBlocks(Image(width: width, height: 300, repeating: 0.25), labelType: UInt8.self,
+                                      valueType: Double.self) { rows, _, _ in
+                if rows.contains(100) { throw DeliveryFailed() }
+            }
+        }
+    }
+
     @Test("region views (rows not contiguous) are quantized like their copies")
     func regions() throws {
         var generator = SplitMix64(seed: 2)
