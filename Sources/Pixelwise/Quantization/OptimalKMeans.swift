@@ -33,15 +33,10 @@ public struct KMeansClustering: Sendable, Equatable {
 public enum OptimalKMeans {
     /// The optimal clustering of `data` into `k` clusters (`1 ≤ k ≤ data.count`).
     public static func cluster(_ data: WeightedValues, k: Int) -> KMeansClustering {
-        cluster(data, k: k, breadthFirstRowLimit: SplitTables.defaultBreadthFirstRowLimit)
-    }
-
-    /// ``cluster(_:k:)`` with the switch from breadth-first to depth-first layer filling chosen (tests).
-    static func cluster(_ data: WeightedValues, k: Int, breadthFirstRowLimit: Int) -> KMeansClustering {
         precondition(k >= 1 && k <= data.count, "k must be 1...number of values")
         let prefix = PrefixSums(data)
         defer { prefix.deallocate() }
-        let tables = SplitTables(prefix: prefix, layers: k, everyRowOfLastLayer: false, breadthFirstRowLimit: breadthFirstRowLimit)
+        let tables = SplitTables(prefix: prefix, layers: k, everyRowOfLastLayer: false)
         defer { tables.deallocate() }
         return tables.clustering(k: k, prefix: prefix)
     }
@@ -121,12 +116,7 @@ struct SplitTables {
     private let layers: Int
     private let everyRowOfLastLayer: Bool
 
-    /// Rows of a stride level from which the layers are finished depth first (see ``fillLayer``): enough
-    /// independent blocks to balance every core. Tests set it to `Int.max` (all breadth first) or 1.
-    static var defaultBreadthFirstRowLimit: Int { 64 * Parallel.coreCount }
-
-    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool,
-         breadthFirstRowLimit: Int = SplitTables.defaultBreadthFirstRowLimit) {
+    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool) {
         let n = prefix.count
         precondition(n < Int(UInt32.max), "too many distinct values for the DP's 32-bit split table")
         count = n
@@ -160,12 +150,10 @@ struct SplitTables {
             splits.append(table)
             if let weights = prefix.weight {
                 Self.fillLayer(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
-                               current: current, split: table, previousSplit: previousSplit, k: k,
-                               breadthFirstRowLimit: breadthFirstRowLimit)
+                               current: current, split: table, previousSplit: previousSplit, k: k)
             } else {
                 Self.fillLayer(prefix: prefix, weights: UnitRunWeights(), previous: previous,
-                               current: current, split: table, previousSplit: previousSplit, k: k,
-                               breadthFirstRowLimit: breadthFirstRowLimit)
+                               current: current, split: table, previousSplit: previousSplit, k: k)
             }
             fullCost.append(current[n])
             swap(&previous, &current)
@@ -196,7 +184,7 @@ struct SplitTables {
     /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1].
     static func fillLayer<W: RunWeights>(prefix: PrefixSums, weights: W, previous: UnsafeMutablePointer<Double>,
                                          current: UnsafeMutablePointer<Double>, split: UnsafeMutablePointer<UInt32>,
-                                         previousSplit: UnsafeMutablePointer<UInt32>?, k: Int, breadthFirstRowLimit: Int) {
+                                         previousSplit: UnsafeMutablePointer<UInt32>?, k: Int) {
         let n = prefix.count
         let rows = n - k + 1  // row r is prefix length i = r + k
         let input = SendableConstPointer(UnsafePointer(previous))
@@ -230,55 +218,29 @@ struct SplitTables {
         solve(row: 0, low: k - 1, high: k - 1)
         guard rows > 1 else { return }
         solve(row: rows - 1, low: k - 1, high: n - 1)
-        guard rows > 2 else { return }
-        // Row r at stride s (an odd multiple of s) searches between the splits of rows r − s and r + s
-        // (or the last row). The coarse strides go breadth first, every row of a stride in parallel,
-        // until a stride has `breadthFirstRowLimit` rows; then the rows between consecutive solved rows
-        // (multiples of 2s) form independent blocks, each finished depth first. The bounds of every row
-        // are the same either way, so the tables are identical; but depth first, a block's rows and
-        // split range shrink into the cache after a few halvings, where breadth first every stride
-        // swept the whole of the prefix sums and the previous layer again (27 sweeps of 2.2 GB per
-        // layer at n = 92.6 million).
-        @Sendable @inline(__always) func upperBound(after r: Int, stride s: Int) -> Int {
-            r + s < rows ? splitOf(row: r + s) : splitOf(row: rows - 1)
-        }
         var stride = 1
         while stride * 2 <= rows - 2 { stride *= 2 }
         // Sequential below this size: dispatching costs more than the scan.
         let sequential = n < 1 << 15
-        while stride >= 1 {
+        while stride >= 1 && rows > 2 {
             let s = stride
             let levelRows = rows - 2 >= s ? (rows - 2 - s) / (2 * s) + 1 : 0
-            if sequential || levelRows >= breadthFirstRowLimit { break }
             if levelRows > 0 {
-                Parallel.forEachChunk(count: levelRows, minimumChunk: 1) { chunk in
+                let work: @Sendable (Range<Int>) -> Void = { chunk in
                     for t in chunk {
                         let r = (2 * t + 1) * s
-                        solve(row: r, low: splitOf(row: r - s), high: upperBound(after: r, stride: s))
+                        let low = splitOf(row: r - s)
+                        let high = r + s < rows ? splitOf(row: r + s) : splitOf(row: rows - 1)
+                        solve(row: r, low: low, high: high)
                     }
+                }
+                if sequential {
+                    work(0..<levelRows)
+                } else {
+                    Parallel.forEachChunk(count: levelRows, minimumChunk: 1, work)
                 }
             }
             stride /= 2
-        }
-        guard stride >= 1 else { return }
-        /// Rows strictly between `start` (a multiple of 2s, solved) and `start + 2s`, depth first.
-        @Sendable func finish(from start: Int, stride s: Int) {
-            let r = start + s
-            if r <= rows - 2 {
-                solve(row: r, low: splitOf(row: start), high: upperBound(after: r, stride: s))
-            }
-            guard s > 1 else { return }
-            finish(from: start, stride: s / 2)
-            if r + 1 <= rows - 2 { finish(from: r, stride: s / 2) }
-        }
-        let s = stride
-        let blocks = (rows - 2) / (2 * s) + 1
-        if sequential {
-            for block in 0..<blocks { finish(from: block * 2 * s, stride: s) }
-        } else {
-            Parallel.forEachChunk(count: blocks, minimumChunk: 1) { chunk in
-                for block in chunk { finish(from: block * 2 * s, stride: s) }
-            }
         }
     }
 

@@ -174,26 +174,6 @@ struct OptimalKMeansTests {
         #expect(result == OptimalKMeans.cluster(data, k: 2))
     }
 
-    @Test("depth-first layer filling gives exactly the breadth-first split tables (small, sequential and parallel sizes)",
-          arguments: [(3_000, false), (3_000, true), (40_000, false), (40_000, true)])
-    func depthFirstEqualsBreadthFirst(count: Int, weighted: Bool) {
-        var generator = SplitMix64(seed: UInt64(count) + (weighted ? 1 : 0))
-        // Clumped values (many near-ties in the split search) as well as spread ones.
-        var values = Set<Double>()
-        while values.count < count {
-            let clump = Double(Int.random(in: 0..<12, using: &generator))
-            values.insert(clump + Double.random(in: 0..<0.05, using: &generator) * Double.random(in: 0..<1, using: &generator))
-        }
-        let sorted = values.sorted()
-        let data = WeightedValues(values: sorted, weights: weighted ? sorted.map { _ in Double(Int.random(in: 1...9, using: &generator)) } : nil)
-        for k in [2, 3, 8, 13] {
-            let breadth = OptimalKMeans.cluster(data, k: k, breadthFirstRowLimit: Int.max)
-            #expect(OptimalKMeans.cluster(data, k: k, breadthFirstRowLimit: 1) == breadth, "n \(count) k \(k)")
-            #expect(OptimalKMeans.cluster(data, k: k, breadthFirstRowLimit: 5) == breadth, "n \(count) k \(k)")
-            #expect(OptimalKMeans.cluster(data, k: k) == breadth, "n \(count) k \(k)")
-        }
-    }
-
     @Test("the layers use every core without changing the answer (large input)")
     func largeInput() {
         var generator = SplitMix64(seed: 21)
