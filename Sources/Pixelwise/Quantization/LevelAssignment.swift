@@ -77,9 +77,30 @@ extension QuantizationLevels {
         _ image: Image<S>, labelType: Label.Type, valueType: Value.Type, makeLabels: Bool = true, makeValues: Bool = true,
         deliver: @Sendable (_ rows: Range<Int>, _ labels: ImageBuffer<Label>?, _ values: ImageBuffer<Value>?) throws -> Void
     ) throws {
+        precondition(image.channels == 1, "quantize one channel at a time")
+        precondition(count - 1 <= Int(Label.max), "label type too narrow for \(count) levels")
         let width = image.width, height = image.height
         let blockRows = Self.minimumRows(width: width)
         let blockCount = (height + blockRows - 1) / blockRows
+        // The 8/16-bit lookup tables are built once here, not per block (65536 entries per 64k-pixel
+        // block doubled the work on 16-bit images).
+        let valueOfLevel = levelValues(as: Value.self)
+        let labelTable: [Int]
+        switch S.sampleType {
+        case .uint8: labelTable = self.labelTable(for: UInt8.self)
+        case .uint16: labelTable = self.labelTable(for: UInt16.self)
+        case .float32, .float64: labelTable = []
+        }
+        let labelLookup = labelTable.map { Label(truncatingIfNeeded: $0) }
+        let valueLookup = labelTable.map { valueOfLevel[$0] }
+        @Sendable func fill(_ region: Image<S>, _ labels: MutableImageBuffer<Label>?, _ values: MutableImageBuffer<Value>?)
+            throws(QuantizationError) {
+            switch S.sampleType {
+            case .uint8: Self.assignByTable(region as! Image<UInt8>, labels: labelLookup, values: valueLookup, into: labels, values)
+            case .uint16: Self.assignByTable(region as! Image<UInt16>, labels: labelLookup, values: valueLookup, into: labels, values)
+            case .float32, .float64: try assign(region, labelsInto: labels, valuesInto: values)
+            }
+        }
         let failures = Parallel.mapChunks(count: blockCount, minimumChunk: 1) { blocks -> (row: Int, error: any Error)? in
             let capacity = blockRows * width
             let labelScratch = makeLabels ? UnsafeMutablePointer<Label>.allocate(capacity: capacity) : nil
@@ -93,7 +114,7 @@ extension QuantizationLevels {
                 let labels = labelScratch.map { MutableImageBuffer(base: $0, width: width, height: rows, channels: 1, rowStride: width) }
                 let values = valueScratch.map { MutableImageBuffer(base: $0, width: width, height: rows, channels: 1, rowStride: width) }
                 do throws(QuantizationError) {
-                    try assign(image.region(x: 0, y: top, width: width, height: rows), labelsInto: labels, valuesInto: values)
+                    try fill(image.region(x: 0, y: top, width: width, height: rows), labels, values)
                 } catch {
                     guard case .notANumber(let x, let y) = error else { return (top, error) }
                     return (top + y, QuantizationError.notANumber(x: x, y: top + y))

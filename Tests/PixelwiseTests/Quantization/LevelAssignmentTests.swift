@@ -180,6 +180,32 @@ struct LevelAssignmentTests {
         }
     }
 
+    @Test("block-wise assignment of 8- and 16-bit images (lookup tables built once) equals the whole-image one")
+    func blocksOfIntegerImages() throws {
+        var generator = SplitMix64(seed: 33)
+        let levels = try QuantizationLevels(centers: [3, 17.5, 40, 41, 200, 1000.25, 60000])
+        func check<S: PixelSample & FixedWidthInteger>(_ type: S.Type) throws {
+            let (width, height) = (700, 230)
+            let image = Image(width: width, height: height, samples: (0..<(width * height)).map { _ in S.random(in: S.min...S.max, using: &generator) })
+            let whole = try levels.assign(image, labelType: UInt8.self, valueType: S.self)
+            var labels = Image<UInt8>(width: width, height: height, repeating: 255)
+            var values = Image<S>(width: width, height: height, repeating: 0)
+            try labels.withUnsafeMutableBuffer { labelTarget in
+                try values.withUnsafeMutableBuffer { valueTarget in
+                    try levels.assignInBlocks(image, labelType: UInt8.self, valueType: S.self) { rows, l, v in
+                        for (offset, y) in rows.enumerated() {
+                            labelTarget.rowPointer(y).update(from: l!.rowPointer(offset), count: width)
+                            valueTarget.rowPointer(y).update(from: v!.rowPointer(offset), count: width)
+                        }
+                    }
+                }
+            }
+            #expect(labels == whole.labels && values == whole.values)
+        }
+        try check(UInt8.self)
+        try check(UInt16.self)
+    }
+
     struct DeliveryFailed: Error, Equatable {}
 
     @Test("block-wise: a NaN is reported at its image position; a delivery error is rethrown")
