@@ -91,7 +91,7 @@ struct QuantizeCommand: ParsableCommand {
         if source.channels > 1 && channel == nil {
             throw UsageError("\(image): \(QuantizationError.notSingleChannel(channels: source.channels))")
         }
-        // NPY outputs are computed straight into their files' memory maps (no image, no copy);
+        // NPY outputs are streamed into their files block by block (no image);
         // other formats are encoded from an image afterwards.
         func mappable(_ path: String?) -> String? {
             path.flatMap { ImageFormat(pathExtensionOf: $0) == .npy ? $0 : nil }
@@ -289,8 +289,8 @@ struct QuantizeJob: ImageOperation {
     let makeValues: Bool
     let float64Output: Bool
     let measure: Bool
-    /// Label / quantized-image targets (NPY) that the assignment writes directly through a memory map
-    /// (``MappedNPYOutput``); they are committed by the job and come back as nil images.
+    /// Label / quantized-image targets (NPY) that the assignment streams straight into their files
+    /// (``NPYBlockOutput``); they are committed by the job and come back as nil images.
     var mappedLabels: String? = nil
     var mappedValues: String? = nil
 
@@ -333,7 +333,7 @@ struct QuantizeJob: ImageOperation {
         return try assign(image, levels: levels, labelType: UInt16.self)
     }
 
-    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger>(_ image: Image<S>, levels: QuantizationLevels, labelType: L.Type)
+    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger & SIMDScalar>(_ image: Image<S>, levels: QuantizationLevels, labelType: L.Type)
         throws -> (AnyImage?, AnyImage?) {
         if float64Output {
             return try assign(image, levels: levels, labelType: L.self, valueType: Double.self)
@@ -341,28 +341,40 @@ struct QuantizeJob: ImageOperation {
         return try assign(image, levels: levels, labelType: L.self, valueType: S.self)
     }
 
-    /// One fused parallel pass writing labels and values, each into an NPY file's memory map when its
-    /// target is mapped, else into a new image. Mapped files are created before the pass (so a bad
+    /// One fused parallel pass writing labels and values. NPY targets are streamed: the pass computes
+    /// blocks of rows into small per-thread buffers and writes each block into its file with `pwrite`
+    /// (``NPYBlockOutput``), so neither image exists whole; other targets get an image (filled block by
+    /// block when a file is streamed too, else directly). Files are created before the pass (so a bad
     /// target costs no computing) and committed after it; on any error they are discarded, and if the
     /// second commit fails the first file is removed again, so a failed run leaves nothing behind.
-    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger, V: PixelSample>(
+    func assign<S: PixelSample, L: PixelSample & FixedWidthInteger & SIMDScalar, V: PixelSample>(
         _ image: Image<S>, levels: QuantizationLevels, labelType: L.Type, valueType: V.Type
     ) throws -> (AnyImage?, AnyImage?) {
-        let labelFile = try mappedLabels.map { try MappedNPYOutput<L>(path: $0, width: image.width, height: image.height) }
-        let valueFile = try mappedValues.map { try MappedNPYOutput<V>(path: $0, width: image.width, height: image.height) }
+        let labelFile = try mappedLabels.map { try NPYBlockOutput<L>(path: $0, width: image.width, height: image.height) }
+        let valueFile = try mappedValues.map { try NPYBlockOutput<V>(path: $0, width: image.width, height: image.height) }
         var labelImage = makeLabels && labelFile == nil ? Image<L>(uninitializedWidth: image.width, height: image.height) : nil
         var valueImage = makeValues && valueFile == nil ? Image<V>(uninitializedWidth: image.width, height: image.height) : nil
-        // Optional images are filled through their buffers; `Image.withUnsafeMutableBuffer` must not
-        // see a shared storage (it would copy), so the images stay local until the pass is done.
-        func withBuffer<T: PixelSample, R>(_ file: MappedNPYOutput<T>?, _ image: inout Image<T>?,
-                                            _ body: (MutableImageBuffer<T>?) throws -> R) rethrows -> R {
-            if let file { return try body(file.buffer) }
-            if image != nil { return try image!.withUnsafeMutableBuffer { try body($0) } }
-            return try body(nil)
+        if labelFile == nil && valueFile == nil {
+            try withOptionalMutableBuffer(&labelImage) { labels in
+                try withOptionalMutableBuffer(&valueImage) { values in
+                    try levels.assign(image, labelsInto: labels, valuesInto: values)
+                }
+            }
+            return (labelImage.map(AnyImage.init), valueImage.map(AnyImage.init))
         }
-        try withBuffer(labelFile, &labelImage) { labels in
-            try withBuffer(valueFile, &valueImage) { values in
-                try levels.assign(image, labelsInto: labels, valuesInto: values)
+        // `Image.withUnsafeMutableBuffer` must not see a shared storage (it would copy), so the images
+        // stay local until the pass is done.
+        try withOptionalMutableBuffer(&labelImage) { labelTarget in
+            try withOptionalMutableBuffer(&valueImage) { valueTarget in
+                try levels.assignInBlocks(image, labelType: L.self, valueType: V.self, makeLabels: makeLabels,
+                                          makeValues: makeValues) { rows, labels, values in
+                    if let labels {
+                        if let labelFile { try labelFile.write(rows: rows, from: labels) } else { labelTarget?.copyRows(rows, from: labels) }
+                    }
+                    if let values {
+                        if let valueFile { try valueFile.write(rows: rows, from: values) } else { valueTarget?.copyRows(rows, from: values) }
+                    }
+                }
             }
         }
         let labelsExisted = labelFile.map { FileManager.default.fileExists(atPath: $0.path) } ?? true
@@ -374,6 +386,15 @@ struct QuantizeJob: ImageOperation {
             throw error
         }
         return (labelImage.map(AnyImage.init), valueImage.map(AnyImage.init))
+    }
+}
+
+extension MutableImageBuffer {
+    /// Copies `block` (whose row 0 is row `rows.lowerBound` here) into rows `rows`.
+    fileprivate func copyRows(_ rows: Range<Int>, from block: ImageBuffer<Sample>) {
+        for (offset, y) in rows.enumerated() {
+            rowPointer(y).update(from: block.rowPointer(offset), count: width * channels)
+        }
     }
 }
 

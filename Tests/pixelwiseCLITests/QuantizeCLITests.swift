@@ -60,6 +60,23 @@ struct QuantizeCLITests {
         #expect(quantized.samples == source.samples.map { centers[bruteForceNearest($0, centers)] })
     }
 
+    @Test("streamed NPY outputs mixed with an image-encoded PNG give the same labels and values")
+    func mixedOutputFormats() throws {
+        let centers = "0.5,-0.5,0,0.9"
+        let npyLabels = folder.path("l.npy"), npyValues = folder.path("v.npy"), pngLabels = folder.path("l.png")
+        let streamed = try CLI.run("quantize", floatPath, "--centers", centers, "--labels", npyLabels, "-o", npyValues)
+        #expect(streamed.status == 0, "\(streamed.stderr)")
+        let mixed = try CLI.run("quantize", floatPath, "--centers", centers, "--labels", pngLabels, "-o", folder.path("v2.npy"))
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        #expect(try ImageFile.read(npyLabels) == ImageFile.read(pngLabels))
+        #expect(try ImageFile.read(npyValues) == ImageFile.read(folder.path("v2.npy")))
+        guard case .uint8(let labels) = try ImageFile.read(npyLabels), case .float64(let source) = try ImageFile.read(floatPath) else {
+            Issue.record("unexpected types"); return
+        }
+        let sorted = [-0.5, 0, 0.5, 0.9]
+        #expect(labels.samples.map(Int.init) == source.samples.map { bruteForceNearest($0, sorted) })
+    }
+
     @Test func autoKAndLloydReport() throws {
         let auto = try json(try CLI.run("quantize", greyPath, "-k", "auto", "--json"))
         #expect((auto["bic"] as? [Any])?.count == 9)

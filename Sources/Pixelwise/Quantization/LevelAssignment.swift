@@ -1,6 +1,6 @@
 /// The outputs of quantizing one image: labels (0..K−1 in ascending order of centre) and the quantized
 /// image (each pixel replaced by its level's value); either may be skipped.
-public struct QuantizedImages<Label: PixelSample & FixedWidthInteger, Value: PixelSample>: Sendable {
+public struct QuantizedImages<Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>: Sendable {
     public var labels: Image<Label>?
     public var values: Image<Value>?
 
@@ -17,7 +17,7 @@ extension QuantizationLevels {
     /// through a branch-free binary search over the thresholds in the image's own sample type, so no
     /// pixel is ever widened into a temporary array. NaN samples are refused (`.notANumber`); `Label`
     /// must hold `count − 1` (UInt8 for K ≤ 256, UInt16 up to 65536).
-    public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+    public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>(
         _ image: Image<S>, labelType: Label.Type, valueType: Value.Type, makeLabels: Bool = true, makeValues: Bool = true
     ) throws(QuantizationError) -> QuantizedImages<Label, Value> {
         var labels = makeLabels ? Image<Label>(uninitializedWidth: image.width, height: image.height) : nil
@@ -37,7 +37,7 @@ extension QuantizationLevels {
     /// targets hold partial results.
     ///
     /// `@inlinable` so that a caller in another module (the CLI) gets the concrete-type loops.
-    @inlinable public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+    @inlinable public func assign<S: PixelSample, Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>(
         _ image: Image<S>, labelsInto labels: MutableImageBuffer<Label>?, valuesInto values: MutableImageBuffer<Value>?
     ) throws(QuantizationError) {
         precondition(image.channels == 1, "quantize one channel at a time")
@@ -63,6 +63,71 @@ extension QuantizationLevels {
             try Self.assignBySearch(image as! Image<Double>, thresholds: sampleThresholds(as: Double.self),
                                     values: valueOfLevel, into: labels, values)
         }
+    }
+
+    /// ``assign(_:labelsInto:valuesInto:)`` block by block: each worker fills blocks of about 64k pixels
+    /// (whole rows) into its own small buffers, which stay in cache, and hands each block to `deliver`
+    /// (from worker threads, blocks in no particular order; the buffers are reused once it returns).
+    ///
+    /// This is how outputs stream to files with positional writes: the results never exist whole in
+    /// memory, and no output page is zeroed, faulted or mapped. For 12000² float64 it removes the
+    /// serial zeroing of 1.3 GB that a prefaulted memory map costs. The first error thrown by `deliver`
+    /// stops its worker and is rethrown; a NaN throws `.notANumber` at the first one in row order.
+    @inlinable public func assignInBlocks<S: PixelSample, Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>(
+        _ image: Image<S>, labelType: Label.Type, valueType: Value.Type, makeLabels: Bool = true, makeValues: Bool = true,
+        deliver: @Sendable (_ rows: Range<Int>, _ labels: ImageBuffer<Label>?, _ values: ImageBuffer<Value>?) throws -> Void
+    ) throws {
+        precondition(image.channels == 1, "quantize one channel at a time")
+        precondition(count - 1 <= Int(Label.max), "label type too narrow for \(count) levels")
+        let width = image.width, height = image.height
+        let blockRows = Self.minimumRows(width: width)
+        let blockCount = (height + blockRows - 1) / blockRows
+        // The 8/16-bit lookup tables are built once here, not per block (65536 entries per 64k-pixel
+        // block doubled the work on 16-bit images).
+        let valueOfLevel = levelValues(as: Value.self)
+        let labelTable: [Int]
+        switch S.sampleType {
+        case .uint8: labelTable = self.labelTable(for: UInt8.self)
+        case .uint16: labelTable = self.labelTable(for: UInt16.self)
+        case .float32, .float64: labelTable = []
+        }
+        let labelLookup = labelTable.map { Label(truncatingIfNeeded: $0) }
+        let valueLookup = labelTable.map { valueOfLevel[$0] }
+        @Sendable func fill(_ region: Image<S>, _ labels: MutableImageBuffer<Label>?, _ values: MutableImageBuffer<Value>?)
+            throws(QuantizationError) {
+            switch S.sampleType {
+            case .uint8: Self.assignByTable(region as! Image<UInt8>, labels: labelLookup, values: valueLookup, into: labels, values)
+            case .uint16: Self.assignByTable(region as! Image<UInt16>, labels: labelLookup, values: valueLookup, into: labels, values)
+            case .float32, .float64: try assign(region, labelsInto: labels, valuesInto: values)
+            }
+        }
+        let failures = Parallel.mapChunks(count: blockCount, minimumChunk: 1) { blocks -> (row: Int, error: any Error)? in
+            let capacity = blockRows * width
+            let labelScratch = makeLabels ? UnsafeMutablePointer<Label>.allocate(capacity: capacity) : nil
+            let valueScratch = makeValues ? UnsafeMutablePointer<Value>.allocate(capacity: capacity) : nil
+            defer {
+                labelScratch?.deallocate()
+                valueScratch?.deallocate()
+            }
+            for block in blocks {
+                let top = block * blockRows, rows = Swift.min(blockRows, height - top)
+                let labels = labelScratch.map { MutableImageBuffer(base: $0, width: width, height: rows, channels: 1, rowStride: width) }
+                let values = valueScratch.map { MutableImageBuffer(base: $0, width: width, height: rows, channels: 1, rowStride: width) }
+                do throws(QuantizationError) {
+                    try fill(image.region(x: 0, y: top, width: width, height: rows), labels, values)
+                } catch {
+                    guard case .notANumber(let x, let y) = error else { return (top, error) }
+                    return (top + y, QuantizationError.notANumber(x: x, y: top + y))
+                }
+                do {
+                    try deliver(top..<(top + rows), labels?.readOnly, values?.readOnly)
+                } catch {
+                    return (top, error)
+                }
+            }
+            return nil
+        }
+        if let first = failures.compactMap({ $0 }).min(by: { $0.row < $1.row }) { throw first.error }
     }
 
     /// Rows per parallel chunk: at least ~64k pixels so that dispatching stays negligible.
@@ -116,76 +181,63 @@ extension QuantizationLevels {
         }
     }
 
-    /// The float path: branch-free binary search over thresholds padded with NaN to 2^m − 1 entries
-    /// (`v >= NaN` is false, so padding never counts). Specialised like ``assignByTable``.
+    /// The float path: up to 32 levels through ``VectorLevelSearch`` (eight samples at a time), more by a
+    /// binary search per sample. Specialised like ``assignByTable``.
     @_specialize(where S == Float, Label == UInt8, Value == Double)
     @_specialize(where S == Float, Label == UInt8, Value == Float)
     @_specialize(where S == Float, Label == UInt16, Value == Double)
     @_specialize(where S == Float, Label == UInt16, Value == Float)
     @_specialize(where S == Double, Label == UInt8, Value == Double)
     @_specialize(where S == Double, Label == UInt16, Value == Double)
-    @inlinable static func assignBySearch<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+    @inlinable static func assignBySearch<S: VectorSearchSample, Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>(
         _ image: Image<S>, thresholds: [S], values valueTable: [Value],
         into labels: MutableImageBuffer<Label>?, _ values: MutableImageBuffer<Value>?
     ) throws(QuantizationError) {
-        // The labeler decides the inner loop; each is a concrete type so the row loop is compiled for it.
-        if thresholds.count <= 7 {
-            return try assignRows(image, labeler: EightLevelLabeler(thresholds), values: valueTable, into: labels, values)
+        if thresholds.count <= VectorLevelSearch<S>.maximumThresholds {
+            // The bit patterns the vector search walks along: the level values when they are samples.
+            let sampleValues = (valueTable as? [S]) ?? [S](repeating: 0, count: valueTable.count)
+            let search = VectorLevelSearch(thresholds: thresholds, values: sampleValues)
+            defer { search.deallocate() }
+            return try assignRows(image, values: valueTable, into: labels, values) { input, count, l, v, table in
+                search.row(input, count: count, labels: l, values: v, valueTable: table)
+            }
         }
-        if thresholds.count <= 31 {
-            return try assignRows(image, labeler: LinearLabeler(thresholds), values: valueTable, into: labels, values)
+        let labeler = BisectingLabeler(thresholds)
+        return try assignRows(image, values: valueTable, into: labels, values) { input, count, l, v, table in
+            var nan: UInt8 = 0
+            for x in 0..<count {
+                let sample = input[x]
+                nan |= sample != sample ? 1 : 0
+                let level = labeler.label(sample)
+                l?[x] = Label(truncatingIfNeeded: level)
+                v?[x] = table[level]
+            }
+            return nan != 0
         }
-        return try assignRows(image, labeler: BisectingLabeler(thresholds), values: valueTable, into: labels, values)
     }
 
-    /// Labels, values and the NaN check for every row, in parallel.
-    @inlinable static func assignRows<S: BinaryFloatingPoint & PixelSample, L: Labeler, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
-        _ image: Image<S>, labeler: L, values valueTable: [Value],
-        into labelBuffer: MutableImageBuffer<Label>?, _ valueBuffer: MutableImageBuffer<Value>?
-    ) throws(QuantizationError) where L.Sample == S {
+    /// Runs `row` (input, count, label row, value row, value table → whether the row holds a NaN) over
+    /// every row in parallel, then throws `.notANumber` at the first NaN.
+    @inlinable @inline(__always) static func assignRows<S: BinaryFloatingPoint & PixelSample, Label: PixelSample & FixedWidthInteger, Value: PixelSample>(
+        _ image: Image<S>, values valueTable: [Value],
+        into labelBuffer: MutableImageBuffer<Label>?, _ valueBuffer: MutableImageBuffer<Value>?,
+        row: @escaping @Sendable (UnsafePointer<S>, Int, UnsafeMutablePointer<Label>?, UnsafeMutablePointer<Value>?, UnsafePointer<Value>) -> Bool
+    ) throws(QuantizationError) {
         let width = image.width
         let firstNaNRow: Int? = image.withUnsafeBuffer { source in
-                    valueTable.withUnsafeBufferPointer { valueTable in
-                        let valueLookup = SendableConstPointer(valueTable.baseAddress)
-                        let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
-                            let valueLookup = valueLookup.pointer!
-                            var firstNaN: Int?
-                            for y in rows {
-                                let input = source.rowPointer(y)
-                                var nan: UInt8 = 0
-                                switch (labelBuffer, valueBuffer) {
-                                case let (labelBuffer?, valueBuffer?):
-                                    let l = labelBuffer.rowPointer(y), v = valueBuffer.rowPointer(y)
-                                    for x in 0..<width {
-                                        let sample = input[x]
-                                        nan |= sample != sample ? 1 : 0
-                                        let level = labeler.label(sample)
-                                        l[x] = Label(truncatingIfNeeded: level)
-                                        v[x] = valueLookup[level]
-                                    }
-                                case let (labelBuffer?, nil):
-                                    let l = labelBuffer.rowPointer(y)
-                                    for x in 0..<width {
-                                        let sample = input[x]
-                                        nan |= sample != sample ? 1 : 0
-                                        l[x] = Label(truncatingIfNeeded: labeler.label(sample))
-                                    }
-                                case let (nil, valueBuffer?):
-                                    let v = valueBuffer.rowPointer(y)
-                                    for x in 0..<width {
-                                        let sample = input[x]
-                                        nan |= sample != sample ? 1 : 0
-                                        v[x] = valueLookup[labeler.label(sample)]
-                                    }
-                                case (nil, nil):
-                                    for x in 0..<width { nan |= input[x] != input[x] ? 1 : 0 }
-                                }
-                                if nan != 0 && firstNaN == nil { firstNaN = y }
-                            }
-                            return firstNaN
-                        }
-                        return partials.lazy.compactMap { $0 }.first
+            valueTable.withUnsafeBufferPointer { valueTable in
+                let valueLookup = SendableConstPointer(valueTable.baseAddress)
+                let partials = Parallel.mapChunks(count: image.height, minimumChunk: minimumRows(width: width)) { rows -> Int? in
+                    var firstNaN: Int?
+                    for y in rows {
+                        let nan = row(source.rowPointer(y), width, labelBuffer?.rowPointer(y), valueBuffer?.rowPointer(y),
+                                      valueLookup.pointer!)
+                        if nan && firstNaN == nil { firstNaN = y }
                     }
+                    return firstNaN
+                }
+                return partials.lazy.compactMap { $0 }.first
+            }
         }
         if let y = firstNaNRow {
             let x = image.withUnsafeBuffer { buffer in buffer.row(y).firstIndex { $0.isNaN } ?? 0 }
@@ -195,48 +247,11 @@ extension QuantizationLevels {
 }
 
 /// Maps a sample to its label given sorted thresholds (label = number of thresholds ≤ sample).
-/// The compiler turns comparisons in these loops into branches, which random pixels mispredict half the
-/// time; the small-K labelers therefore count sign bits of `sample − threshold` instead (IEEE
-/// subtraction is exactly zero only when the operands are equal, and keeps its sign under overflow).
-/// A NaN sample gets some label in range; NaN is refused by the caller.
+/// A NaN sample gets some label in range; NaN is refused by the caller. (Up to 32 levels go through
+/// ``VectorLevelSearch`` instead, eight samples at a time.)
 public protocol Labeler: Sendable {
     associatedtype Sample: BinaryFloatingPoint & PixelSample
     func label(_ sample: Sample) -> Int
-}
-
-/// Up to 7 thresholds (K ≤ 8), unrolled: missing thresholds are the largest finite value, and the count
-/// is clamped to the real number of thresholds so that samples at or above it stay in range.
-public struct EightLevelLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler {
-    @usableFromInline let t0, t1, t2, t3, t4, t5, t6: Sample
-    @usableFromInline let count: Int
-
-    @inlinable public init(_ thresholds: [Sample]) {
-        precondition(thresholds.count <= 7)
-        let padded = thresholds + [Sample](repeating: .greatestFiniteMagnitude, count: 7 - thresholds.count)
-        (t0, t1, t2, t3, t4, t5, t6) = (padded[0], padded[1], padded[2], padded[3], padded[4], padded[5], padded[6])
-        count = thresholds.count
-    }
-
-    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
-        let below = (sample - t0).sign.rawValue &+ (sample - t1).sign.rawValue &+ (sample - t2).sign.rawValue
-            &+ (sample - t3).sign.rawValue &+ (sample - t4).sign.rawValue &+ (sample - t5).sign.rawValue
-            &+ (sample - t6).sign.rawValue
-        return Swift.min(7 &- below, count)
-    }
-}
-
-/// Up to 31 thresholds: the same sign-bit count in a loop.
-public struct LinearLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
-    @usableFromInline let thresholds: [Sample]
-    @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
-
-    @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
-        thresholds.withUnsafeBufferPointer { steps in
-            var below = 0
-            for t in 0..<steps.count { below &+= (sample - steps[t]).sign.rawValue }
-            return steps.count &- below
-        }
-    }
 }
 
 /// Any number of thresholds: binary search (log₂ K steps; branchy, but K is large here).
@@ -257,7 +272,7 @@ public struct BisectingLabeler<Sample: BinaryFloatingPoint & PixelSample>: Label
 }
 
 /// Calls `body` with the mutable buffer of `image`, or with nil when there is no image.
-@inlinable func withOptionalMutableBuffer<T: PixelSample, R>(_ image: inout Image<T>?, _ body: (MutableImageBuffer<T>?) throws -> R) rethrows -> R {
+@inlinable public func withOptionalMutableBuffer<T: PixelSample, R>(_ image: inout Image<T>?, _ body: (MutableImageBuffer<T>?) throws -> R) rethrows -> R {
     if image != nil {
         return try image!.withUnsafeMutableBuffer { try body($0) }
     }

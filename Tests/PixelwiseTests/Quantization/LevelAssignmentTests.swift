@@ -92,6 +92,141 @@ struct LevelAssignmentTests {
         try check((0..<count).map { i in i % 5 == 0 ? specials[i % specials.count] : Double.random(in: -100...70000, using: &generator) })
     }
 
+    @Test("the eight-lane float search matches the threshold rule and the brute force for every K around its group sizes, tails, ±∞ and exact thresholds",
+          arguments: [1, 2, 7, 8, 9, 14, 15, 16, 31, 32, 33, 40])
+    func vectorSearchMatchesBruteForce(k: Int) throws {
+        var generator = SplitMix64(seed: UInt64(100 + k))
+        var centerSet = Set<Double>()
+        while centerSet.count < k { centerSet.insert(Double(Int.random(in: -4000...4000, using: &generator)) / 8) }
+        let levels = try QuantizationLevels(centers: Array(centerSet))
+        // Thresholds themselves and their neighbours, centres, extremes, and random values.
+        var probes: [Double] = [0, -0.0, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        for t in levels.thresholds { probes += [t, t.nextUp, t.nextDown] }
+        probes += levels.centers
+        while probes.count < 700 { probes.append(Double.random(in: -600...600, using: &generator)) }
+        probes.shuffle(using: &generator)
+        // Widths 1...17 exercise every tail length of the eight-sample blocks.
+        for width in [1, 3, 7, 8, 9, 15, 16, 17] {
+            let height = probes.count / width
+            let used = Array(probes.prefix(width * height))
+            func check<S: PixelSample & BinaryFloatingPoint, V: PixelSample>(_ samples: [S], valueType: V.Type) throws {
+                let image = Image(width: width, height: height, samples: samples)
+                // The reference is the scalar threshold rule (itself checked against the brute force above);
+                // the brute force agrees wherever distances do not all round to the same (not at ±∞).
+                let expected = samples.map { levels.label(of: $0.doubleValue) }
+                for (sample, label) in zip(samples, expected) where abs(sample.doubleValue) < 1e6 {
+                    #expect(label == bruteForceLabel(sample.doubleValue, levels.centers))
+                }
+                let result = try levels.assign(image, labelType: UInt8.self, valueType: V.self)
+                #expect(result.labels!.samples.map(Int.init) == expected, "K \(k) width \(width) \(S.self) → \(V.self)")
+                #expect(result.values!.samples == expected.map { V(roundingClamping: levels.centers[$0]) })
+                let wide = try levels.assign(image, labelType: UInt16.self, valueType: V.self, makeValues: false)
+                #expect(wide.labels!.samples.map(Int.init) == expected)
+                let valuesOnly = try levels.assign(image, labelType: UInt8.self, valueType: V.self, makeLabels: false)
+                #expect(valuesOnly.values == result.values)
+            }
+            try check(used, valueType: Double.self)
+            let floats = used.map { Float($0) }
+            try check(floats, valueType: Float.self)
+            try check(floats, valueType: Double.self)
+        }
+    }
+
+    @Test("NaN anywhere, including the tail of a row, is refused at its position", arguments: [0, 5, 8, 12, 15, 16])
+    func notANumberInEveryLane(position: Int) throws {
+        let width = 17
+        var samples = [Double](repeating: 0.25, count: width * 3)
+        samples[width + position] = .nan
+        let levels = try QuantizationLevels(centers: [0, 0.5, 1])
+        #expect(throws: QuantizationError.notANumber(x: position, y: 1)) {
+            try levels.assign(Image(width: width, height: 3, samples: samples), labelType: UInt8.self, valueType: Double.self)
+        }
+        #expect(throws: QuantizationError.notANumber(x: position, y: 1)) {
+            try levels.assign(Image(width: width, height: 3, samples: samples.map { Float($0) }), labelType: UInt8.self,
+                              valueType: Float.self, makeValues: false)
+        }
+    }
+
+    @Test("block-wise assignment delivers every row once, equal to the whole-image assignment",
+          arguments: [(1, 1), (1, 300), (300, 1), (1000, 200), (70000, 3), (123, 1100)])
+    func blocksMatchWholeImage(width: Int, height: Int) throws {
+        var generator = SplitMix64(seed: UInt64(width + 7 * height))
+        let samples = (0..<(width * height)).map { _ in Double.random(in: -1...2, using: &generator) }
+        let image = Image(width: width, height: height, samples: samples)
+        let levels = try QuantizationLevels(centers: [-0.5, 0, 0.25, 1, 1.5])
+        let whole = try levels.assign(image, labelType: UInt8.self, valueType: Double.self)
+        // Blocks arrive on several threads in any order: copy them into images and count rows.
+        var labels = Image<UInt8>(width: width, height: height, repeating: 255)
+        var values = Image<Double>(width: width, height: height, repeating: .nan)
+        var deliveredCounts = Image<UInt8>(width: 1, height: height, repeating: 0)
+        try labels.withUnsafeMutableBuffer { labelTarget in
+            try values.withUnsafeMutableBuffer { valueTarget in
+                try deliveredCounts.withUnsafeMutableBuffer { counts in
+                    try levels.assignInBlocks(image, labelType: UInt8.self, valueType: Double.self) { rows, l, v in
+                        for (offset, y) in rows.enumerated() {
+                            labelTarget.rowPointer(y).update(from: l!.rowPointer(offset), count: width)
+                            valueTarget.rowPointer(y).update(from: v!.rowPointer(offset), count: width)
+                            counts.base[y] &+= 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(deliveredCounts.samples.allSatisfy { $0 == 1 })
+        #expect(labels == whole.labels && values == whole.values)
+        // Labels only: no value buffer is delivered.
+        try levels.assignInBlocks(image, labelType: UInt16.self, valueType: Double.self, makeValues: false) { rows, l, v in
+            #expect(v == nil && l != nil && l!.height == rows.count)
+        }
+    }
+
+    @Test("block-wise assignment of 8- and 16-bit images (lookup tables built once) equals the whole-image one")
+    func blocksOfIntegerImages() throws {
+        var generator = SplitMix64(seed: 33)
+        let levels = try QuantizationLevels(centers: [3, 17.5, 40, 41, 200, 1000.25, 60000])
+        func check<S: PixelSample & FixedWidthInteger>(_ type: S.Type) throws {
+            let (width, height) = (700, 230)
+            let image = Image(width: width, height: height, samples: (0..<(width * height)).map { _ in S.random(in: S.min...S.max, using: &generator) })
+            let whole = try levels.assign(image, labelType: UInt8.self, valueType: S.self)
+            var labels = Image<UInt8>(width: width, height: height, repeating: 255)
+            var values = Image<S>(width: width, height: height, repeating: 0)
+            try labels.withUnsafeMutableBuffer { labelTarget in
+                try values.withUnsafeMutableBuffer { valueTarget in
+                    try levels.assignInBlocks(image, labelType: UInt8.self, valueType: S.self) { rows, l, v in
+                        for (offset, y) in rows.enumerated() {
+                            labelTarget.rowPointer(y).update(from: l!.rowPointer(offset), count: width)
+                            valueTarget.rowPointer(y).update(from: v!.rowPointer(offset), count: width)
+                        }
+                    }
+                }
+            }
+            #expect(labels == whole.labels && values == whole.values)
+        }
+        try check(UInt8.self)
+        try check(UInt16.self)
+    }
+
+    struct DeliveryFailed: Error, Equatable {}
+
+    @Test("block-wise: a NaN is reported at its image position; a delivery error is rethrown")
+    func blockErrors() throws {
+        let width = 40, height = 5000
+        var samples = [Double](repeating: 0.5, count: width * height)
+        samples[3217 * width + 11] = .nan
+        samples[4000 * width + 3] = .nan
+        let levels = try QuantizationLevels(centers: [0, 1])
+        #expect(throws: QuantizationError.notANumber(x: 11, y: 3217)) {
+            try levels.assignInBlocks(Image(width: width, height: height, samples: samples), labelType: UInt8.self,
+                                      valueType: Double.self) { _, _, _ in }
+        }
+        #expect(throws: DeliveryFailed()) {
+            try levels.assignInBlocks(Image(width: width, height: 300, repeating: 0.25), labelType: UInt8.self,
+                                      valueType: Double.self) { rows, _, _ in
+                if rows.contains(100) { throw DeliveryFailed() }
+            }
+        }
+    }
+
     @Test("region views (rows not contiguous) are quantized like their copies")
     func regions() throws {
         var generator = SplitMix64(seed: 2)
