@@ -138,7 +138,7 @@
 /// only concrete `SIMD8<Double>` / `SIMD8<Int64>` operations compile to vector instructions: the same
 /// operations reached through the generic `SIMD` protocol are lowered lane by lane (measured: 3× slower
 /// than the scalar search).
-@usableFromInline protocol VectorSearchSample: BinaryFloatingPoint, PixelSample, SIMDScalar {
+@usableFromInline protocol VectorSearchSample: BinaryFloatingPoint, PixelSample, SIMDScalar, Codable {
     /// Eight integer lanes as wide as the sample: labels, masks and bit patterns.
     associatedtype LaneBits
     static var zeroBits: LaneBits { get }
