@@ -62,7 +62,7 @@ public enum DistinctValues {
     }
 
     /// Distinct keys of a sorted run and the length of each run, decoded to `Double`.
-    static func runs<Key: FixedWidthInteger>(of sorted: UnsafePointer<Key>, count n: Int, withCounts: Bool,
+    static func runs<Key: FixedWidthInteger & Sendable>(of sorted: UnsafePointer<Key>, count n: Int, withCounts: Bool,
                                             decode: @Sendable @escaping (Key) -> Double) -> (values: [Double], counts: [Double]?) {
         let pieces = Swift.max(1, Swift.min(Parallel.coreCount * 4, n / 65536))
         let input = SendableConstPointer(sorted)
