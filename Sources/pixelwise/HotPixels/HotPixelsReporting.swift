@@ -79,12 +79,13 @@ struct HotPixelsReportOptions: ParsableArguments {
             detection = state.detect(parameters(for: g))
         }
         if let map { try DefectMapFile.write(detection.candidates, to: map, format: try mapFormatValue(for: map)) }
+        if let note = detection.note { Standard.error("pixelwise hotpixels: \(note)") }
         if json {
             Standard.output(HotPixelsReport.json(frames: state.frameCount, geometry: g, skipped: skipped,
-                                                 candidates: detection.candidates) + "\n")
+                                                 candidates: detection.candidates, note: detection.note) + "\n")
         } else {
             Standard.output(HotPixelsReport.text(frames: state.frameCount, geometry: g, skipped: skipped,
-                                                 detection: detection, threshold: threshold))
+                                                 detection: detection, threshold: detection.effectiveThreshold))
         }
     }
 
@@ -112,15 +113,16 @@ struct HotPixelsReportOptions: ParsableArguments {
 
 /// Formatting of scan and merge results.
 enum HotPixelsReport {
-    /// `{"frames": N, "width": W, "height": H, "skipped": [...], "candidates": [...]}`, candidates best first.
+    /// `{"frames": N, "width": W, "height": H, "skipped": [...], "candidates": [...]}`, candidates best first;
+    /// `"note": "..."` after them when the detector has one (too few frames, a threshold raised for a short stack).
     static func json(frames: Int, geometry g: HotPixelGeometry, skipped: [(file: String, reason: String)],
-                     candidates: [DefectCandidate]) -> String {
+                     candidates: [DefectCandidate], note: String? = nil) -> String {
         let skippedText = skipped.map { "{\"file\": \(JSONText.string($0.file)), \"reason\": \(JSONText.string($0.reason))}" }
         let candidateText = candidates.map { c in
             "{\"x\": \(c.x), \"y\": \(c.y), \"channel\": \(c.channel.map(String.init) ?? "null"), \"kind\": \"\(c.kind.rawValue)\", \"score\": \(number(c.score))}"
         }
         return "{\"frames\": \(frames), \"width\": \(g.width), \"height\": \(g.height), \"skipped\": [\(skippedText.joined(separator: ", "))], "
-            + "\"candidates\": [\(candidateText.joined(separator: ", "))]}"
+            + "\"candidates\": [\(candidateText.joined(separator: ", "))]" + (note.map { ", \"note\": \(JSONText.string($0))" } ?? "") + "}"
     }
 
     static func text(frames: Int, geometry g: HotPixelGeometry, skipped: [(file: String, reason: String)],
@@ -129,7 +131,7 @@ enum HotPixelsReport {
                      + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")]
         for s in skipped { lines.append("skipped \(s.file): \(s.reason)") }
         if detection.candidates.isEmpty {
-            lines.append(g.method == .variance ? "no candidates" : "no candidates at threshold \(number(threshold))")
+            lines.append(g.method == .variance || !threshold.isFinite ? "no candidates" : "no candidates at threshold \(number(threshold))")
         } else {
             lines.append("x\ty\tchannel\tkind\tscore")
             for c in detection.candidates {
