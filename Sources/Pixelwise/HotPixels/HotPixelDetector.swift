@@ -109,6 +109,7 @@ public struct HotPixelDetection: Sendable {
     /// raised for a short stack. `nil` otherwise.
     public var note: String?
 
+    /// A detection outcome; `note` only when the user should be told why it is not the plain one.
     public init(candidates: [DefectCandidate], samplesAboveThreshold: Int, effectiveThreshold: Double, note: String? = nil) {
         self.candidates = candidates
         self.samplesAboveThreshold = samplesAboveThreshold
@@ -146,6 +147,10 @@ public struct HotPixelDetection: Sendable {
 ///   (``DemosaicFootprint``) and a single mean residual's regional z, both
 ///   × ``HotPixelDetectionParameters/regionalScoreScale``. They add evidence to a
 ///   sample another rule reports, whose kind stays; alone, their kind follows the sign.
+/// Every threshold and gate above is stated for ``HotPixelDetectionParameters/referenceFrames`` (30) frames; with
+/// fewer, each is raised to the score with the same Student-t tail probability at `n − 1` degrees of freedom
+/// (``HotPixelDetectionParameters/frameAdjustedThreshold(_:frames:)``). Fewer than
+/// ``HotPixelDetectionParameters/minimumFrames`` frames give no candidates and a note.
 /// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect, and
 /// on demosaiced images a candidate within ``HotPixelDetectionParameters/echoRadius`` of one at least
 /// ``HotPixelDetectionParameters/echoRatio`` times stronger is taken as its JPEG echo.

@@ -74,7 +74,9 @@ struct HotPixelsReportOptions: ParsableArguments {
             let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: g.width * g.height)
             defer { scores.deallocate() }
             detection = state.detect(parameters(for: g), scoreMap: scores)
-            try writeHeatmap(scores, geometry: g, to: heatmap)
+            // Mid-gray at the threshold the scores had to reach (raised for a short stack).
+            let shown = detection.effectiveThreshold.isFinite ? detection.effectiveThreshold : threshold
+            try writeHeatmap(scores, geometry: g, to: heatmap, threshold: shown)
         } else {
             detection = state.detect(parameters(for: g))
         }
@@ -91,13 +93,14 @@ struct HotPixelsReportOptions: ParsableArguments {
 
     /// The score picture: raw floats for .npy; otherwise 8-bit gray on a log scale where the threshold is
     /// mid-gray and four times the threshold is white, so that a person sees candidates and near-misses.
-    func writeHeatmap(_ scores: UnsafeMutableBufferPointer<Float>, geometry g: HotPixelGeometry, to path: String) throws {
+    func writeHeatmap(_ scores: UnsafeMutableBufferPointer<Float>, geometry g: HotPixelGeometry, to path: String,
+                      threshold: Double) throws {
         if ImageFormat(pathExtensionOf: path) == .npy {
             try ImageFile.write(.float32(Image(width: g.width, height: g.height, channels: 1, samples: Array(scores))), to: path)
             return
         }
         var picture = Image<UInt8>(uninitializedWidth: g.width, height: g.height, channels: 1)
-        let threshold = Float(self.threshold)
+        let threshold = Float(threshold)
         let white = log1pf(4 * threshold), middle = log1pf(threshold)
         picture.withUnsafeMutableBuffer { target in
             for index in 0..<scores.count {
