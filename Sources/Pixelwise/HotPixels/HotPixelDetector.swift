@@ -62,6 +62,29 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// false candidate; for the footprint 0.75 → 0.85 finds one more, 1.0 gives two false candidates.
     public static let regionalScoreScale = 0.85
 
+    /// The number of frames the threshold and gates are stated for: the accuracy stacks they were tuned on.
+    public static let referenceFrames = 30
+
+    /// The score a stack of `frames` frames must reach to be as sure as `score` is at ``referenceFrames``.
+    ///
+    /// The per-sample scores are t statistics of a mean residual (or z scores scaled by `√(n−1)`) whose null
+    /// tails are far heavier with few frames: with `n` frames a t statistic follows Student's t with `n − 1`
+    /// degrees of freedom, and `P(|T₅| > 9) ≈ 3e-4` against `≈ 1e-9` for `T₂₉`. So a score is required to
+    /// have the same one-sided tail probability at `n − 1` degrees of freedom as `score` has at 29:
+    /// `Q_{n−1}(P(T₂₉ > score))` (``StudentT``). 9 becomes about 18 at 10 frames and 110 at 6. The same
+    /// factor is applied to every rule (the stuck and flickering z scores and the regional ones, whose tails
+    /// also widen with few frames): a conservative bound for those. From ``referenceFrames`` frames on, `score`
+    /// itself, so that results there do not change.
+    public static func frameAdjustedThreshold(_ score: Double, frames: Int) -> Double {
+        guard frames < referenceFrames, frames >= 2, score > 0 else { return score }
+        let tail = StudentT.upperTail(score, degreesOfFreedom: Double(referenceFrames - 1))
+        guard tail > 0 else { return .infinity }
+        return StudentT.upperQuantile(tail, degreesOfFreedom: Double(frames - 1))
+    }
+
+    /// Fewer frames than this give no spread to judge a sample by: no candidates, and a note saying so.
+    public static let minimumFrames = 3
+
     public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
                 findFlickering: Bool = false, useRegionalEvidence: Bool = true) {
         self.threshold = threshold
@@ -78,6 +101,21 @@ public struct HotPixelDetection: Sendable {
     public var candidates: [DefectCandidate]
     /// Samples above the threshold before non-maximum suppression and `top`.
     public var samplesAboveThreshold: Int
+    /// The threshold the scores had to reach for this stack's frame count
+    /// (``HotPixelDetectionParameters/frameAdjustedThreshold(_:frames:)``): the given threshold from
+    /// ``HotPixelDetectionParameters/referenceFrames`` frames on, higher below.
+    public var effectiveThreshold: Double
+    /// Why the outcome is not the plain one, for the user: too few frames to detect anything, or a threshold
+    /// raised for a short stack. `nil` otherwise.
+    public var note: String?
+
+    /// A detection outcome; `note` only when the user should be told why it is not the plain one.
+    public init(candidates: [DefectCandidate], samplesAboveThreshold: Int, effectiveThreshold: Double, note: String? = nil) {
+        self.candidates = candidates
+        self.samplesAboveThreshold = samplesAboveThreshold
+        self.effectiveThreshold = effectiveThreshold
+        self.note = note
+    }
 }
 
 /// Decides, ranks and classifies defective samples from accumulated statistics.
@@ -109,6 +147,10 @@ public struct HotPixelDetection: Sendable {
 ///   (``DemosaicFootprint``) and a single mean residual's regional z, both
 ///   × ``HotPixelDetectionParameters/regionalScoreScale``. They add evidence to a
 ///   sample another rule reports, whose kind stays; alone, their kind follows the sign.
+/// Every threshold and gate above is stated for ``HotPixelDetectionParameters/referenceFrames`` (30) frames; with
+/// fewer, each is raised to the score with the same Student-t tail probability at `n − 1` degrees of freedom
+/// (``HotPixelDetectionParameters/frameAdjustedThreshold(_:frames:)``). Fewer than
+/// ``HotPixelDetectionParameters/minimumFrames`` frames give no candidates and a note.
 /// The score is the largest z that applies. Then non-maximum suppression keeps one candidate per defect, and
 /// on demosaiced images a candidate within ``HotPixelDetectionParameters/echoRadius`` of one at least
 /// ``HotPixelDetectionParameters/echoRatio`` times stronger is taken as its JPEG echo.
@@ -121,10 +163,23 @@ public enum HotPixelDetector {
         let g = state.geometry
         let n = state.frameCount
         if let scoreMap { scoreMap.initialize(repeating: 0) }
-        guard n >= 2, g.sampleCount > 0 else { return HotPixelDetection(candidates: [], samplesAboveThreshold: 0) }
+        if g.method == .residual, n < HotPixelDetectionParameters.minimumFrames {
+            // One or two frames give no spread (n − 1 ≤ 1 degree of freedom): nothing can be judged sure.
+            return HotPixelDetection(candidates: [], samplesAboveThreshold: 0, effectiveThreshold: .infinity,
+                                     note: "\(n) frame\(n == 1 ? "" : "s"): at least \(HotPixelDetectionParameters.minimumFrames) are needed to estimate spreads; no candidates")
+        }
+        guard n >= 2, g.sampleCount > 0 else {
+            return HotPixelDetection(candidates: [], samplesAboveThreshold: 0, effectiveThreshold: parameters.threshold)
+        }
         switch g.method {
         case .variance: return lowestVariance(state, parameters: parameters, scoreMap: scoreMap)
-        case .residual: return residual(state, parameters: parameters, scoreMap: scoreMap)
+        case .residual:
+            var detection = residual(state, parameters: parameters, scoreMap: scoreMap)
+            if detection.effectiveThreshold != parameters.threshold {
+                detection.note = "\(n) frames: scores must reach \(Int(detection.effectiveThreshold.rounded())) to be as sure as "
+                    + "\(parameters.threshold == parameters.threshold.rounded() ? String(Int(parameters.threshold)) : String(parameters.threshold)) at \(HotPixelDetectionParameters.referenceFrames) frames (Student t, \(n - 1) degrees of freedom)"
+            }
+            return detection
         }
     }
 
@@ -177,7 +232,9 @@ public enum HotPixelDetector {
         let minimumShift = S.self == UInt8.self ? Float(HotPixelDetectionParameters.minimumShift8Bit) : 0
         let stuckRangeGate = 0.25 * fullScale
         let findFlickering = parameters.findFlickering
-        let threshold = Float(parameters.threshold)
+        // Stated for 30 frames; as sure with fewer (see HotPixelDetectionParameters.frameAdjustedThreshold).
+        let effectiveThreshold = HotPixelDetectionParameters.frameAdjustedThreshold(parameters.threshold, frames: n)
+        let threshold = Float(effectiveThreshold)
         let rootN = Float(n).squareRoot()
         let varianceScale = 1 / Float(n - 1)
         let stuckScale = Float(2 * (n - 1)).squareRoot()
@@ -206,7 +263,7 @@ public enum HotPixelDetector {
         } : nil
         let regionalScale = Float(HotPixelDetectionParameters.regionalScoreScale)
         let regionalGate = Float(HotPixelDetectionParameters.regionalGate)
-        let temporalGate = Float(HotPixelDetectionParameters.temporalGate)
+        let temporalGate = Float(HotPixelDetectionParameters.frameAdjustedThreshold(HotPixelDetectionParameters.temporalGate, frames: n))
 
         let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
             let mean = mean.pointer!, m2 = m2.pointer!, low = low.pointer!, high = high.pointer!
@@ -441,7 +498,7 @@ public enum HotPixelDetector {
             accepted.append(DefectCandidate(x: x, y: y, channel: colour(g, x: x, y: y, channel: candidate.index % channels),
                                             kind: candidate.kind, score: Double(candidate.score)))
         }
-        return HotPixelDetection(candidates: accepted, samplesAboveThreshold: above)
+        return HotPixelDetection(candidates: accepted, samplesAboveThreshold: above, effectiveThreshold: effectiveThreshold)
     }
 
     static func lowestVariance<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
@@ -486,7 +543,7 @@ public enum HotPixelDetector {
                                    channel: colour(g, x: pixel % width, y: pixel / width, channel: index % channels),
                                    kind: .stuck, score: -Double(variance))
         }
-        return HotPixelDetection(candidates: candidates, samplesAboveThreshold: all.count)
+        return HotPixelDetection(candidates: candidates, samplesAboveThreshold: all.count, effectiveThreshold: parameters.threshold)
     }
 }
 

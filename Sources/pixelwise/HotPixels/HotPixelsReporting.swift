@@ -74,29 +74,33 @@ struct HotPixelsReportOptions: ParsableArguments {
             let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: g.width * g.height)
             defer { scores.deallocate() }
             detection = state.detect(parameters(for: g), scoreMap: scores)
-            try writeHeatmap(scores, geometry: g, to: heatmap)
+            // Mid-gray at the threshold the scores had to reach (raised for a short stack).
+            let shown = detection.effectiveThreshold.isFinite ? detection.effectiveThreshold : threshold
+            try writeHeatmap(scores, geometry: g, to: heatmap, threshold: shown)
         } else {
             detection = state.detect(parameters(for: g))
         }
         if let map { try DefectMapFile.write(detection.candidates, to: map, format: try mapFormatValue(for: map)) }
+        if let note = detection.note { Standard.error("pixelwise hotpixels: \(note)") }
         if json {
             Standard.output(HotPixelsReport.json(frames: state.frameCount, geometry: g, skipped: skipped,
-                                                 candidates: detection.candidates) + "\n")
+                                                 candidates: detection.candidates, note: detection.note) + "\n")
         } else {
             Standard.output(HotPixelsReport.text(frames: state.frameCount, geometry: g, skipped: skipped,
-                                                 detection: detection, threshold: threshold))
+                                                 detection: detection, threshold: detection.effectiveThreshold))
         }
     }
 
     /// The score picture: raw floats for .npy; otherwise 8-bit gray on a log scale where the threshold is
     /// mid-gray and four times the threshold is white, so that a person sees candidates and near-misses.
-    func writeHeatmap(_ scores: UnsafeMutableBufferPointer<Float>, geometry g: HotPixelGeometry, to path: String) throws {
+    func writeHeatmap(_ scores: UnsafeMutableBufferPointer<Float>, geometry g: HotPixelGeometry, to path: String,
+                      threshold: Double) throws {
         if ImageFormat(pathExtensionOf: path) == .npy {
             try ImageFile.write(.float32(Image(width: g.width, height: g.height, channels: 1, samples: Array(scores))), to: path)
             return
         }
         var picture = Image<UInt8>(uninitializedWidth: g.width, height: g.height, channels: 1)
-        let threshold = Float(self.threshold)
+        let threshold = Float(threshold)
         let white = log1pf(4 * threshold), middle = log1pf(threshold)
         picture.withUnsafeMutableBuffer { target in
             for index in 0..<scores.count {
@@ -112,15 +116,16 @@ struct HotPixelsReportOptions: ParsableArguments {
 
 /// Formatting of scan and merge results.
 enum HotPixelsReport {
-    /// `{"frames": N, "width": W, "height": H, "skipped": [...], "candidates": [...]}`, candidates best first.
+    /// `{"frames": N, "width": W, "height": H, "skipped": [...], "candidates": [...]}`, candidates best first;
+    /// `"note": "..."` after them when the detector has one (too few frames, a threshold raised for a short stack).
     static func json(frames: Int, geometry g: HotPixelGeometry, skipped: [(file: String, reason: String)],
-                     candidates: [DefectCandidate]) -> String {
+                     candidates: [DefectCandidate], note: String? = nil) -> String {
         let skippedText = skipped.map { "{\"file\": \(JSONText.string($0.file)), \"reason\": \(JSONText.string($0.reason))}" }
         let candidateText = candidates.map { c in
             "{\"x\": \(c.x), \"y\": \(c.y), \"channel\": \(c.channel.map(String.init) ?? "null"), \"kind\": \"\(c.kind.rawValue)\", \"score\": \(number(c.score))}"
         }
         return "{\"frames\": \(frames), \"width\": \(g.width), \"height\": \(g.height), \"skipped\": [\(skippedText.joined(separator: ", "))], "
-            + "\"candidates\": [\(candidateText.joined(separator: ", "))]}"
+            + "\"candidates\": [\(candidateText.joined(separator: ", "))]" + (note.map { ", \"note\": \(JSONText.string($0))" } ?? "") + "}"
     }
 
     static func text(frames: Int, geometry g: HotPixelGeometry, skipped: [(file: String, reason: String)],
@@ -129,7 +134,7 @@ enum HotPixelsReport {
                      + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")]
         for s in skipped { lines.append("skipped \(s.file): \(s.reason)") }
         if detection.candidates.isEmpty {
-            lines.append(g.method == .variance ? "no candidates" : "no candidates at threshold \(number(threshold))")
+            lines.append(g.method == .variance || !threshold.isFinite ? "no candidates" : "no candidates at threshold \(number(threshold))")
         } else {
             lines.append("x\ty\tchannel\tkind\tscore")
             for c in detection.candidates {
