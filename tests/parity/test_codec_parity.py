@@ -131,6 +131,18 @@ def test_png_read_by_pillow(tmp_path, run, dtype, channels, size):
     assert np.array_equal(pillow_pixels(tmp_path / "ours.png").reshape(data.shape), data)
 
 
+@pytest.mark.parametrize("dtype,channels", [(np.uint8, 3), (np.uint16, 1), (np.uint8, 4)])
+@pytest.mark.parametrize("level", ["0", "1", "2", "6", "9"])
+def test_png_levels_read_by_pillow(tmp_path, run, dtype, channels, level):
+    """Level 1 is written with the Sub filter and Z_RLE (OpenCV's recipe), the others with libspng's filter choice."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, np.iinfo(dtype).max, (33, 47, channels), endpoint=True, dtype=dtype)
+    data = data[..., 0] if channels == 1 else data
+    np.save(tmp_path / "in.npy", data)
+    run("crop", tmp_path / "in.npy", "--region", "0,0,47,33", "--png-level", level, "-o", tmp_path / "ours.png")
+    assert np.array_equal(pillow_pixels(tmp_path / "ours.png").reshape(data.shape), data)
+
+
 @pytest.mark.parametrize("channels", [1, 3])
 def test_jpeg_read_by_pillow(tmp_path, run, channels):
     data = photo(np.random.default_rng(4), 37, 53, channels)
