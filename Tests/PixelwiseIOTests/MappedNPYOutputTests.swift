@@ -5,12 +5,6 @@ import Testing
 
 @Suite("Mapped NPY output")
 struct MappedNPYOutputTests {
-    /// Files in `folder` other than `keep` (a leftover temporary file shows here).
-    private func otherFiles(in folder: TemporaryFolder, keeping keep: Set<String>) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { !keep.contains($0) }
-    }
-
     /// Fills a mapped output with `image`'s samples, row by row.
     private func writeMapped<S: PixelSample>(_ image: Image<S>, to path: String) throws {
         try NPY.writeMapped(to: path, width: image.width, height: image.height, channels: image.channels, as: S.self) { target in
@@ -38,7 +32,7 @@ struct MappedNPYOutputTests {
         }
         #expect(bytes(of: mapped) == bytes(of: written))
         #expect(try ImageFile.read(mapped) == image)
-        #expect(otherFiles(in: folder, keeping: ["written.npy", "mapped.npy"]).isEmpty)
+        #expect(folder.files(except: ["written.npy", "mapped.npy"]).isEmpty)
     }
 
     @Test("without prefaulting the file is the same")
@@ -67,7 +61,7 @@ struct MappedNPYOutputTests {
         try output.commit()
         #expect(try ImageFile.read(path) == .uint8(Image(width: 4, height: 4, repeating: 7)))
         #expect(!FileManager.default.fileExists(atPath: output.temporaryPath))
-        #expect(otherFiles(in: folder, keeping: ["target.npy"]).isEmpty)
+        #expect(folder.files(except: ["target.npy"]).isEmpty)
     }
 
     struct FillFailed: Error {}
@@ -83,7 +77,7 @@ struct MappedNPYOutputTests {
             }
         }
         #expect(!FileManager.default.fileExists(atPath: path))
-        #expect(otherFiles(in: folder, keeping: []).isEmpty)
+        #expect(folder.files(except: []).isEmpty)
 
         try ImageFile.write(.uint8(Image(width: 2, height: 2, repeating: 5)), to: path)
         let before = bytes(of: path)
@@ -91,7 +85,7 @@ struct MappedNPYOutputTests {
             try NPY.writeMapped(to: path, width: 2, height: 2, as: UInt8.self) { _ in throw FillFailed() }
         }
         #expect(bytes(of: path) == before)
-        #expect(otherFiles(in: folder, keeping: ["target.npy"]).isEmpty)
+        #expect(folder.files(except: ["target.npy"]).isEmpty)
     }
 
     @Test("dropping or discarding an uncommitted output leaves nothing behind")
@@ -102,11 +96,11 @@ struct MappedNPYOutputTests {
             let output = try MappedNPYOutput<Double>(path: path, width: 10, height: 10)
             output.buffer.base.update(repeating: 1.5, count: 100)
         }
-        #expect(otherFiles(in: folder, keeping: []).isEmpty)
+        #expect(folder.files(except: []).isEmpty)
         let output = try MappedNPYOutput<Double>(path: path, width: 10, height: 10)
         output.discard()
         output.discard()
-        #expect(otherFiles(in: folder, keeping: []).isEmpty)
+        #expect(folder.files(except: []).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 

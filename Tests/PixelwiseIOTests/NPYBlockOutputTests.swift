@@ -5,11 +5,6 @@ import Testing
 
 @Suite("NPY block output")
 struct NPYBlockOutputTests {
-    private func otherFiles(in folder: TemporaryFolder, keeping keep: Set<String>) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { !keep.contains($0) }
-    }
-
     /// Writes `image` in blocks of `blockRows` rows, last block first (order must not matter), each block
     /// from a region view (strided rows) or a compact copy.
     private func writeInBlocks<S: PixelSample>(_ image: Image<S>, to path: String, blockRows: Int) throws {
@@ -40,7 +35,7 @@ struct NPYBlockOutputTests {
         case .float64(let typed): try writeInBlocks(typed, to: streamed, blockRows: blockRows)
         }
         #expect(bytes(of: streamed) == bytes(of: written))
-        #expect(otherFiles(in: folder, keeping: ["written.npy", "streamed.npy"]).isEmpty)
+        #expect(folder.files(except: ["written.npy", "streamed.npy"]).isEmpty)
     }
 
     @Test("the target appears only on commit and replaces an existing file; discard leaves nothing")
@@ -56,12 +51,12 @@ struct NPYBlockOutputTests {
         #expect(output.temporaryPath.hasPrefix(folder.path + "/."))
         try output.commit()
         #expect(try ImageFile.read(path) == .uint8(block))
-        #expect(otherFiles(in: folder, keeping: ["target.npy"]).isEmpty)
+        #expect(folder.files(except: ["target.npy"]).isEmpty)
 
         let dropped = try NPYBlockOutput<Float>(path: folder.file("dropped.npy"), width: 2, height: 2)
         dropped.discard()
         do { _ = try NPYBlockOutput<Float>(path: folder.file("forgotten.npy"), width: 2, height: 2) }
-        #expect(otherFiles(in: folder, keeping: ["target.npy"]).isEmpty)
+        #expect(folder.files(except: ["target.npy"]).isEmpty)
     }
 
     @Test("a missing folder is a named error")

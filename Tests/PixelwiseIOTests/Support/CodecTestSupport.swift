@@ -17,6 +17,11 @@ final class TemporaryFolder {
     /// A path inside the folder.
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// Files in the folder other than `keep` (a leftover temporary file shows here).
+    func files(except keep: Set<String>) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !keep.contains($0) }
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
