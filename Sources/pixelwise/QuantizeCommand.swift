@@ -93,12 +93,12 @@ struct QuantizeCommand: ParsableCommand {
         }
         // NPY outputs are streamed into their files block by block (no image);
         // other formats are encoded from an image afterwards.
-        func mappable(_ path: String?) -> String? {
+        func streamable(_ path: String?) -> String? {
             path.flatMap { ImageFormat(pathExtensionOf: $0) == .npy ? $0 : nil }
         }
         let job = QuantizeJob(request: request, channel: channel ?? 0, makeLabels: labels != nil,
                               makeValues: output != nil, float64Output: dtype == .float64, measure: json,
-                              mappedLabels: mappable(labels), mappedValues: mappable(output))
+                              streamedLabels: streamable(labels), streamedValues: streamable(output))
         // If the second file cannot be written (say float64 to PNG), take back the first one we
         // created, so that a failed run leaves nothing behind.
         let labelsExisted = labels.map { FileManager.default.fileExists(atPath: $0) } ?? true
@@ -291,8 +291,8 @@ struct QuantizeJob: ImageOperation {
     let measure: Bool
     /// Label / quantized-image targets (NPY) that the assignment streams straight into their files
     /// (``NPYBlockOutput``); they are committed by the job and come back as nil images.
-    var mappedLabels: String? = nil
-    var mappedValues: String? = nil
+    var streamedLabels: String? = nil
+    var streamedValues: String? = nil
 
     func callAsFunction<S: PixelSample>(_ image: Image<S>) throws -> Result {
         let clock = ContinuousClock()
@@ -350,8 +350,8 @@ struct QuantizeJob: ImageOperation {
     func assign<S: PixelSample, L: PixelSample & FixedWidthInteger & SIMDScalar, V: PixelSample>(
         _ image: Image<S>, levels: QuantizationLevels, labelType: L.Type, valueType: V.Type
     ) throws -> (AnyImage?, AnyImage?) {
-        let labelFile = try mappedLabels.map { try NPYBlockOutput<L>(path: $0, width: image.width, height: image.height) }
-        let valueFile = try mappedValues.map { try NPYBlockOutput<V>(path: $0, width: image.width, height: image.height) }
+        let labelFile = try streamedLabels.map { try NPYBlockOutput<L>(path: $0, width: image.width, height: image.height) }
+        let valueFile = try streamedValues.map { try NPYBlockOutput<V>(path: $0, width: image.width, height: image.height) }
         var labelImage = makeLabels && labelFile == nil ? Image<L>(uninitializedWidth: image.width, height: image.height) : nil
         var valueImage = makeValues && valueFile == nil ? Image<V>(uninitializedWidth: image.width, height: image.height) : nil
         if labelFile == nil && valueFile == nil {
