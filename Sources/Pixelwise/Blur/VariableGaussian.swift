@@ -367,6 +367,21 @@ import Darwin
         }
     }
 
+    /// Full-resolution level `k` at one pixel, directly: (2r+1)² taps over the held input rows.
+    @inlinable func fineValue(_ k: Int, _ x: Int, _ y: Int) -> Float {
+        let level = levels[k], radius = level.reach
+        return level.weights.withUnsafeBufferPointer { w in
+            var sum: Float = 0
+            for t in 0..<w.count {
+                let row = input.slot(y - radius + t) + (x - radius)
+                var across: Float = 0
+                for u in 0..<w.count { across += w[u] * row[u] }
+                sum += w[t] * across
+            }
+            return sum * tables.inverseNormaliserX[k][x] * tables.inverseNormaliserY[k][y]
+        }
+    }
+
     /// Blurs rows `rows` of this channel into `target`.
     @inlinable func run<Out: PixelSample, Field: RadiusField>(rows: Range<Int>, sigmas: Field, target: MutableImageBuffer<Out>,
                                                           progress: (@Sendable (Int) -> Void)?) {
@@ -374,7 +389,10 @@ import Darwin
         let sigmaRow = UnsafeMutablePointer<Double>.allocate(capacity: width)
         let lower = UnsafeMutablePointer<Int32>.allocate(capacity: width)
         let upperWeight = UnsafeMutablePointer<Float>.allocate(capacity: width)
-        var usedOnRow = [Int](repeating: -1, count: levelCount)
+        // Pixels of the row using each level, and whether a full-resolution level is computed only at those
+        // pixels (a few pixels: a row of it costs more than (2r+1)² taps at each of them).
+        var uses = [Int](repeating: 0, count: levelCount)
+        var sparse = [Bool](repeating: false, count: levelCount)
         defer { sigmaRow.deallocate(); lower.deallocate(); upperWeight.deallocate() }
         let levelSigmas = tables.levelSigmas
         var reported = rows.lowerBound
@@ -405,13 +423,18 @@ import Darwin
                         }
                         lower[x] = Int32(l)
                         upperWeight[x] = Float(w)
-                        if w < 1 { usedOnRow[l] = y }
-                        if w > 0 { usedOnRow[l + 1] = y }
+                        if w < 1 { uses[l] &+= 1 }
+                        if w > 0 { uses[l + 1] &+= 1 }
                     }
                 }
             }
             ensureInput(upTo: y + tables.fineReach)
-            for k in 0..<levelCount where usedOnRow[k] == y { prepare(k, row: y) }
+            for k in 0..<levelCount {
+                let level = levels[k]
+                sparse[k] = level.depth == 0 && level.reach > 0 && uses[k] * level.weights.count * 4 < width
+                if uses[k] > 0 && !sparse[k] { prepare(k, row: y) }
+                uses[k] = 0
+            }
             // Each pixel: its two levels' values at x (deep levels through the horizontal cubic).
             let out = target.rowPointer(y) + channel
             let samples = source.rowPointer(y) + channel
@@ -421,7 +444,7 @@ import Darwin
                         tables.cubicX.withUnsafeBufferPointer { cubic in
                             @inline(__always) func value(_ k: Int, _ x: Int) -> Float {
                                 let depth = Int(depths[k])
-                                if depth == 0 { return values[k][x] }
+                                if depth == 0 { return sparse[k] ? fineValue(k, x, y) : values[k][x] }
                                 let tap = cubic[depth][x]
                                 let near = UnsafeRawPointer(values[k] + Int(tap.first)).loadUnaligned(as: SIMD4<Float>.self)
                                 return (tap.weights * near).sum() * inverseX[k][x]

@@ -39,6 +39,27 @@ struct VariableGaussianTests {
         }
     }
 
+    /// A full-resolution level used by a few pixels of a row is computed at those pixels only ((2r+1)² taps):
+    /// on the levels' own σ it equals the reference like the whole-row path does, rows of both kinds mixed.
+    @Test func fewPixelsOfALevelAreExactToo() throws {
+        var rng = SplitMix64(seed: 7)
+        let width = 150, height = 11
+        let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
+        let levelSigmas = [0.5, 1.0, 2.0, 3.174802103936399, 4.0]
+        var sigmas = [Double](repeating: 0, count: width * height)
+        for y in 0..<height {
+            if y == 5 {
+                for x in 0..<width { sigmas[y * width + x] = levelSigmas[x % levelSigmas.count] }  // every level, whole rows
+            } else {
+                for (i, sigma) in levelSigmas.enumerated() { sigmas[y * width + (y * 13 + i * 29) % width] = sigma }
+            }
+        }
+        let out = try VariableBlur.gaussian(image, sigmas: RadiusMap(Image(width: width, height: height, samples: sigmas)), as: Double.self)
+        let expected = BlurReference.gaussian(image, sigmas: sigmas)
+        let worst = zip(out.samples, expected).map { abs($0 - $1) }.max()!
+        #expect(worst < 2e-4, "worst \(worst)")
+    }
+
     /// A level applied the slow way: its 1-D pipeline (``GaussianLevel/filter(_:)``, in `Double`) along every
     /// row, then along every column, divided by the product of the two normalisers.
     static func separableLevel<S: PixelSample>(_ image: Image<S>, level: GaussianLevel) -> [Double] {
