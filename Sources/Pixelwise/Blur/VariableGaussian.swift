@@ -269,6 +269,41 @@ import Darwin
         }
     }
 
+    /// ``weightedSum(_:_:taps:count:into:)`` for a symmetric kernel (an odd number of taps, weights[t] ==
+    /// weights[taps − 1 − t]): the two sources of each pair are added before their one multiply.
+    @inlinable static func symmetricSum(_ sources: UnsafePointer<UnsafePointer<Float>>, _ weights: UnsafePointer<Float>,
+                                        taps: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let half = taps / 2
+        var x = 0
+        while x + 32 <= count {
+            let c = UnsafeRawPointer(sources[half] + x), wc = SIMD8<Float>(repeating: weights[half])
+            var a0 = wc * c.loadUnaligned(as: SIMD8<Float>.self)
+            var a1 = wc * c.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            var a2 = wc * c.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+            var a3 = wc * c.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+            for t in 0..<half {
+                let p = UnsafeRawPointer(sources[t] + x), q = UnsafeRawPointer(sources[taps - 1 - t] + x)
+                let w = SIMD8<Float>(repeating: weights[t])
+                a0 += w * (p.loadUnaligned(as: SIMD8<Float>.self) + q.loadUnaligned(as: SIMD8<Float>.self))
+                a1 += w * (p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + q.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                a2 += w * (p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) + q.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                a3 += w * (p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) + q.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+            }
+            let o = UnsafeMutableRawPointer(out + x)
+            o.storeBytes(of: a0, as: SIMD8<Float>.self)
+            o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self)
+            o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
+            x += 32
+        }
+        while x < count {
+            var sum = weights[half] * sources[half][x]
+            for t in 0..<half { sum += weights[t] * (sources[t][x] + sources[taps - 1 - t][x]) }
+            out[x] = sum
+            x += 1
+        }
+    }
+
     /// Produces input rows (this channel, as `Float`, zero outside the image) up to `row`.
     @inlinable func ensureInput(upTo row: Int) {
         let width = source.width, channels = source.channels
@@ -332,9 +367,9 @@ import Darwin
         level.weights.withUnsafeBufferPointer { w in
             // Vertical pass over every held column, then the horizontal pass on columns −2 ..< columns.
             for t in 0..<w.count { sources[t] = UnsafePointer(rows.row(i - radius + t) - rows.margin) }
-            Self.weightedSum(sources, w.baseAddress!, taps: w.count, count: rows.stride, into: scratch - rows.margin)
+            Self.symmetricSum(sources, w.baseAddress!, taps: w.count, count: rows.stride, into: scratch - rows.margin)
             for t in 0..<w.count { sources[t] = UnsafePointer(scratch - 2 - radius + t) }
-            Self.weightedSum(sources, w.baseAddress!, taps: w.count, count: tables.columns[depth] + 2, into: ring.slot(i) - 2)
+            Self.symmetricSum(sources, w.baseAddress!, taps: w.count, count: tables.columns[depth] + 2, into: ring.slot(i) - 2)
         }
         levelTags[k][slot] = i
         return ring.slot(i)
@@ -348,9 +383,9 @@ import Darwin
             if radius == 0 { out.update(from: input.row(y), count: width); return }
             level.weights.withUnsafeBufferPointer { w in
                 for t in 0..<w.count { sources[t] = UnsafePointer(input.row(y - radius + t) - radius) }
-                Self.weightedSum(sources, w.baseAddress!, taps: w.count, count: width + 2 * radius, into: scratch - radius)
+                Self.symmetricSum(sources, w.baseAddress!, taps: w.count, count: width + 2 * radius, into: scratch - radius)
                 for t in 0..<w.count { sources[t] = UnsafePointer(scratch - radius + t) }
-                Self.weightedSum(sources, w.baseAddress!, taps: w.count, count: width, into: out)
+                Self.symmetricSum(sources, w.baseAddress!, taps: w.count, count: width, into: out)
             }
             let inverseX = tables.inverseNormaliserX[k], inverseY = tables.inverseNormaliserY[k][y]
             for x in 0..<width { out[x] *= inverseX[x] * inverseY }

@@ -153,6 +153,24 @@ struct VariableGaussianTests {
         }
     }
 
+    /// Random σ up to 64 on 1×1, 1×N, N×1 and thin images (σ far larger than the image): within the error
+    /// budget of the exact per-pixel Gaussian, bands of one row and default bands alike.
+    @Test func thinImagesWithRandomSigmaStayWithinBudget() throws {
+        var rng = SplitMix64(seed: 13)
+        for (width, height) in [(1, 1), (1, 40), (40, 1), (3, 31), (29, 2)] {
+            let image = Self.photoLike(width: width, height: height, rng: &rng)
+            let sigmas = (0..<(width * height)).map { _ in Double.random(in: 0...64, using: &rng) }
+            let expected = BlurReference.gaussian(image, sigmas: sigmas)
+            for budget in [nil, 1] as [Int?] {
+                let out = try VariableBlur.gaussian(image, sigmas: RadiusMap(Image(width: width, height: height, samples: sigmas)),
+                                                    as: Double.self, memoryBudget: budget)
+                let errors = zip(out.samples, expected).map { abs($0 - $1) }
+                let mean = errors.reduce(0, +) / Double(errors.count)
+                #expect(mean <= 0.5 && errors.max()! <= 4, "\(width)×\(height): mean \(mean), max \(errors.max()!)")
+            }
+        }
+    }
+
     @Test func ladderIsIncreasingAndReachesTheTop() {
         for top in [0.0, 0.3, 4.0, 4.1, 64, 300] {
             let levels = GaussianLevel.ladder(upTo: top)
