@@ -6,8 +6,9 @@
 /// - ``gaussian(_:sigmas:as:imageName:memoryBudget:progress:)``: a Gaussian of per-pixel σ, renormalised over
 ///   the part of its support inside the image.
 ///
-/// Both work on horizontal strips whose tables or level buffers fit a memory budget, so a 15000×15000 image
-/// never needs a full-image table, and run each strip on every core.
+/// The box mean works on horizontal strips whose tables fit a memory budget, the Gaussian a row at a time
+/// with a few dozen rows of each resolution held per core, so a 15000×15000 image never needs a full-image
+/// table; both use every core.
 public enum VariableBlur {
     /// The default working-memory budget for strip tables: a quarter of input plus output, 16 MiB to 1 GiB.
     public static func defaultMemoryBudget(imageBytes: Int, outputBytes: Int) -> Int {
