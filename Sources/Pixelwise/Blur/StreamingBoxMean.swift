@@ -153,10 +153,22 @@ extension VariableBlur {
                     }
                 }
             }
-            // Per radius: the ring rows of the window's top and bottom edges and its height.
+            // Per radius: the ring rows of the window's top and bottom edges, max(0, y − r) and
+            // min(height, y + r + 1), and its height; stepped from r = 0 (a modulo per radius cost 18% of the time).
+            let lastSlot = ring + (ringRows &- 1) &* stride
+            var top = y, bottom = y &+ 1
+            var topRow = tableRow(top)
+            var bottomRow = topRow == lastSlot ? ring : topRow + stride
             for r in 0...maxR {
-                let top = Swift.max(0, y &- r), bottom = Swift.min(height, y &+ r &+ 1)
-                (windows + r).initialize(to: StreamingWindowRows(top: tableRow(top), bottom: tableRow(bottom), rows: Double(bottom &- top)))
+                (windows + r).initialize(to: StreamingWindowRows(top: topRow, bottom: bottomRow, rows: Double(bottom &- top)))
+                if top > 0 {
+                    top &-= 1
+                    topRow = topRow == ring ? lastSlot : topRow - stride
+                }
+                if bottom < height {
+                    bottom &+= 1
+                    bottomRow = bottomRow == lastSlot ? ring : bottomRow + stride
+                }
             }
             radii.loadIntegerRow(y, columns: columns, into: radiusRow)
             let out = target.rowPointer(y) + columns.lowerBound &* channels
