@@ -173,15 +173,8 @@ extension VariableBlur {
             radii.loadIntegerRow(y, columns: columns, into: radiusRow)
             let out = target.rowPointer(y) + columns.lowerBound &* channels
             if channels == 1 {
-                for i in 0..<columns.count {
-                    let r = Swift.min(Int(radiusRow[i]), maxR)
-                    let u = firstColumn &+ i
-                    let u0 = Swift.max(leftEdge, u &- r), u1 = Swift.min(rightEdge, u &+ r &+ 1)
-                    let window = windows[r]
-                    let sum = Element.minus(Element.plus(window.bottom[u1], window.top[u0]),
-                                            Element.plus(window.top[u1], window.bottom[u0]))
-                    out[i] = sample(sum.asDouble / (window.rows * Double(u1 &- u0)))
-                }
+                streamingRow(radii: radiusRow, count: columns.count, maxRadius: maxR, firstColumn: firstColumn,
+                             leftEdge: leftEdge, rightEdge: rightEdge, windows: windows, into: out)
             } else {
                 for i in 0..<columns.count {
                     let r = Swift.min(Int(radiusRow[i]), maxR)
@@ -197,6 +190,26 @@ extension VariableBlur {
                     }
                 }
             }
+        }
+    }
+}
+
+extension VariableBlur {
+    /// One output row of a one-channel stripe: `count` pixels from stripe column `firstColumn` (span coordinates).
+    /// A function of its own so that its dozen loop invariants stay in registers (inlined into the stripe
+    /// loop, 8 of them were reloaded from the stack for every pixel).
+    @inlinable @inline(never) static func streamingRow<Out: PixelSample, Element: SummedAreaElement>(
+        radii: UnsafePointer<UInt16>, count: Int, maxRadius: Int, firstColumn: Int, leftEdge: Int, rightEdge: Int,
+        windows: UnsafePointer<StreamingWindowRows<Element>>, into out: UnsafeMutablePointer<Out>
+    ) {
+        for i in 0..<count {
+            let r = Swift.min(Int(radii[i]), maxRadius)
+            let u = firstColumn &+ i
+            let u0 = Swift.max(leftEdge, u &- r), u1 = Swift.min(rightEdge, u &+ r &+ 1)
+            let window = windows[r]
+            let sum = Element.minus(Element.plus(window.bottom[u1], window.top[u0]),
+                                    Element.plus(window.top[u1], window.bottom[u0]))
+            out[i] = sample(sum.asDouble / (window.rows * Double(u1 &- u0)))
         }
     }
 }
