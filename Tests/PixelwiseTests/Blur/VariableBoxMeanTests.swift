@@ -208,13 +208,16 @@ struct StreamingBoxMeanTests {
     }
 
     /// Column stripes much narrower than the windows (1, 2, 7 and 16 columns; the default is a few hundred):
-    /// every stripe seam, halo clipped at the image's sides, row chunks and a ring that wraps, exact against the
-    /// seed's loop in uint8 and uint16, 1 and 3 channels, 32- and 64-bit sums.
+    /// every stripe seam, halo clipped at the image's sides, interior stripes (no clipping), row chunks and a
+    /// ring that wraps, exact against the seed's loop in uint8 and uint16, 1 and 3 channels, 32- and 64-bit sums.
     @Test(arguments: [1, 2, 7, 16])
     func narrowStripesMatchBruteForce(stripeWidth: Int) throws {
         var rng = SplitMix64(seed: 400 &+ UInt64(stripeWidth))
-        for (width, height, channels) in [(1, 1, 1), (1, 37, 1), (37, 1, 3), (45, 70, 1), (31, 23, 3), (9, 300, 1)] {
-            let largest = height >= 300 ? 12 : Swift.max(width, height) + 3
+        // (width, height, channels, largest radius): radii past the image, a tall ring that wraps, and radii
+        // small against the width so that inner stripes take the unclipped (interior) loop.
+        let cases = [(1, 1, 1, 4), (1, 37, 1, 40), (37, 1, 3, 40), (45, 70, 1, 73), (31, 23, 3, 34), (9, 300, 1, 12),
+                     (60, 50, 1, 5), (70, 40, 3, 9)]
+        for (width, height, channels, largest) in cases {
             let values = (0..<(width * height)).map { _ in Int.random(in: 0...largest, using: &rng) }
             let map = try RadiusMap(Image<UInt16>(width: width, height: height, samples: values.map { UInt16($0) }))
             let bound = Swift.min(Swift.max(width, height), values.max() ?? 0)
