@@ -50,7 +50,7 @@ extension VariableBlur {
         maxRadius <= 65535
     }
 
-    /// The streaming box mean on every core (tiles of column stripes × row chunks); false (nothing written) when
+    /// The streaming box mean on every core (tiles of column stripes × row chunks × channels); false (nothing written) when
     /// its working memory exceeds `budget`, and the strip tables are used then. `stripeWidth` overrides the
     /// cache-sized choice (tests use narrow stripes to cover many seams on small images).
     @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
@@ -58,21 +58,26 @@ extension VariableBlur {
         stripeWidth: Int? = nil, progress: (@Sendable (Int) -> Void)?
     ) -> Bool {
         let width = image.width, height = image.height, channels = image.channels
+        // Each tile does one channel: a ring holding every channel of a stripe would be C times larger and leave
+        // L2 (RGB 15000², radii 1…255: 14.7 s of CPU with three-channel rings against 9.8 s for the sorting kernel).
         let columnsPerStripe = Swift.max(1, Swift.min(width, stripeWidth ?? streamingStripeWidth(
-            width: width, height: height, channels: channels, maxRadius: maxRadius, elementSize: MemoryLayout<Element>.stride)))
+            width: width, height: height, channels: 1, maxRadius: maxRadius, elementSize: MemoryLayout<Element>.stride)))
         // Parallel hands out at most 4 chunks per core: a stripe count that is a multiple of that gives every
         // chunk the same work (30 stripes made chunks of 3 and 4).
         let wanted = Parallel.coreCount * 4
         var stripeCount = (width + columnsPerStripe - 1) / columnsPerStripe
-        if stripeCount > wanted, stripeWidth == nil { stripeCount = Swift.min(width, (stripeCount + wanted - 1) / wanted * wanted) }
+        if stripeCount * channels > wanted, stripeWidth == nil {
+            stripeCount = Swift.min(width, (stripeCount * channels + wanted - 1) / wanted * wanted / channels)
+        }
         let balancedWidth = (width + stripeCount - 1) / stripeCount
         let stripes = (width + balancedWidth - 1) / balancedWidth
         // Row chunks only when there are too few stripes to keep every core busy: each chunk rebuilds up to
         // maxRadius table rows above its first row, so chunks are at least that tall.
         let minimumChunk = Swift.max(32, maxRadius)
-        let rowChunks = stripes >= wanted ? 1 : Swift.max(1, Swift.min((wanted + stripes - 1) / stripes, height / minimumChunk))
-        let tiles = stripes * rowChunks
-        let ringCount = streamingRingCount(width: width, height: height, channels: channels, maxRadius: maxRadius,
+        let perChunk = stripes * channels
+        let rowChunks = perChunk >= wanted ? 1 : Swift.max(1, Swift.min((wanted + perChunk - 1) / perChunk, height / minimumChunk))
+        let tiles = perChunk * rowChunks
+        let ringCount = streamingRingCount(width: width, height: height, channels: 1, maxRadius: maxRadius,
                                            stripeWidth: balancedWidth)
         let tileBytes = ringCount * MemoryLayout<Element>.stride + (maxRadius + 1) * 32 + balancedWidth * 2
         let concurrent = Swift.min(Parallel.coreCount, tiles)
@@ -85,16 +90,16 @@ extension VariableBlur {
                 defer { TableMemory.deallocate(ring); radiusRow.deallocate(); windows.deallocate() }
                 var pixels = 0, reported = 0
                 for tile in range {
-                    let chunk = tile / stripes, stripe = tile % stripes
+                    let chunk = tile / perChunk, channel = tile % perChunk / stripes, stripe = tile % stripes
                     let rows = (height * chunk / rowChunks)..<(height * (chunk + 1) / rowChunks)
                     let columns = (stripe * balancedWidth)..<Swift.min(width, (stripe + 1) * balancedWidth)
                     streamingBoxMean(source: source, target: target, radii: radii, maxRadius: maxRadius, rows: rows,
-                                     columns: columns, ring: ring, radiusRow: radiusRow, windows: windows)
-                    // Progress in whole-row equivalents of the pixels done.
+                                     columns: columns, channel: channel, ring: ring, radiusRow: radiusRow, windows: windows)
+                    // Progress in whole-row equivalents of the samples done.
                     pixels += rows.count * columns.count
-                    if let progress, pixels / width > reported {
-                        progress(pixels / width - reported)
-                        reported = pixels / width
+                    if let progress, pixels / (width * channels) > reported {
+                        progress(pixels / (width * channels) - reported)
+                        reported = pixels / (width * channels)
                     }
                 }
             }
@@ -102,13 +107,14 @@ extension VariableBlur {
         return true
     }
 
-    /// Output rows `rows`, columns `columns` of the box mean for whole radii (each clamped to `maxRadius`, which
-    /// must be at least every radius below max(width, height)), into `target`. One thread; call it on disjoint
-    /// tiles. `ring` holds ``streamingRingCount(width:height:channels:maxRadius:stripeWidth:)`` elements for a
-    /// stripe as wide as `columns`, `radiusRow` `columns.count` radii, `windows` maxRadius + 1 entries.
+    /// Output rows `rows`, columns `columns`, channel `channel` of the box mean for whole radii (each clamped to
+    /// `maxRadius`, which must be at least every radius below max(width, height)), into `target`. One thread;
+    /// call it on disjoint tiles. `ring` holds ``streamingRingCount(width:height:channels:maxRadius:stripeWidth:)``
+    /// elements (one channel) for a stripe as wide as `columns`, `radiusRow` `columns.count` radii, `windows`
+    /// maxRadius + 1 entries.
     @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
         source: ImageBuffer<S>, target: MutableImageBuffer<Out>, radii: Field, maxRadius: Int, rows: Range<Int>,
-        columns: Range<Int>, ring: UnsafeMutablePointer<Element>, radiusRow: UnsafeMutablePointer<UInt16>,
+        columns: Range<Int>, channel: Int, ring: UnsafeMutablePointer<Element>, radiusRow: UnsafeMutablePointer<UInt16>,
         windows: UnsafeMutablePointer<StreamingWindowRows<Element>>
     ) {
         let width = source.width, height = source.height, channels = source.channels
@@ -117,7 +123,7 @@ extension VariableBlur {
         // sums image columns spanStart..<spanStart + u of the rows above it, from firstTableRow on.
         let spanStart = Swift.max(0, columns.lowerBound - maxR), spanEnd = Swift.min(width, columns.upperBound + maxR)
         let spanWidth = spanEnd - spanStart
-        let stride = (spanWidth + 1) * channels
+        let stride = spanWidth + 1
         // Every top edge is at least rows.lowerBound − maxR: table rows above are never read.
         let firstTableRow = Swift.max(0, rows.lowerBound - maxR)
         let lastTableRow = Swift.min(height, rows.upperBound + maxR)
@@ -139,28 +145,23 @@ extension VariableBlur {
                 let above = tableRow(built)
                 built += 1
                 let current = tableRow(built)
-                let sourceRow = source.rowPointer(built &- 1) + spanStart &* channels
+                let sourceRow = source.rowPointer(built &- 1) + (spanStart &* channels &+ channel)
+                // The row's prefix sums (serial), then the row above added (vectorised): fewer instructions than
+                // one loop doing both.
+                current[0] = .zero
+                var running = Element.zero
                 if channels == 1 {
-                    // The row's prefix sums (serial), then the row above added (vectorised): fewer instructions
-                    // than one loop doing both.
-                    current[0] = .zero
-                    var running = Element.zero
                     for u in 0..<spanWidth {
                         running = Element.plus(running, Element.tableValue(of: sourceRow[u]))
                         current[u &+ 1] = running
                     }
-                    for u in 1..<(spanWidth &+ 1) { current[u] = Element.plus(current[u], above[u]) }
                 } else {
-                    for c in 0..<channels {
-                        current[c] = .zero
-                        var running = Element.zero
-                        for u in 0..<spanWidth {
-                            running = Element.plus(running, Element.tableValue(of: sourceRow[u &* channels &+ c]))
-                            let k = (u &+ 1) &* channels &+ c
-                            current[k] = Element.plus(above[k], running)
-                        }
+                    for u in 0..<spanWidth {
+                        running = Element.plus(running, Element.tableValue(of: sourceRow[u &* channels]))
+                        current[u &+ 1] = running
                     }
                 }
+                for u in 1..<(spanWidth &+ 1) { current[u] = Element.plus(current[u], above[u]) }
             }
             // Per radius: the ring rows of the window's top and bottom edges, max(0, y − r) and
             // min(height, y + r + 1), and its height; stepped from r = 0 (a modulo per radius cost 18% of the time).
@@ -182,40 +183,28 @@ extension VariableBlur {
                 }
             }
             radii.loadIntegerRow(y, columns: columns, into: radiusRow)
-            let out = target.rowPointer(y) + columns.lowerBound &* channels
-            if channels == 1 && interior {
+            let out = target.rowPointer(y) + (columns.lowerBound &* channels &+ channel)
+            if interior {
                 streamingInteriorRow(radii: radiusRow, count: columns.count, maxRadius: maxR, firstColumn: firstColumn,
-                                     windows: windows, into: out)
-            } else if channels == 1 {
-                streamingRow(radii: radiusRow, count: columns.count, maxRadius: maxR, firstColumn: firstColumn,
-                             leftEdge: leftEdge, rightEdge: rightEdge, windows: windows, into: out)
+                                     windows: windows, into: out, stride: channels)
             } else {
-                for i in 0..<columns.count {
-                    let r = Swift.min(Int(radiusRow[i]), maxR)
-                    let u = firstColumn &+ i
-                    let u0 = Swift.max(leftEdge, u &- r) &* channels, u1 = Swift.min(rightEdge, u &+ r &+ 1) &* channels
-                    let window = windows[r]
-                    let area = window.rows * Double((u1 &- u0) / channels)
-                    let pixel = out + i &* channels
-                    for c in 0..<channels {
-                        let sum = Element.minus(Element.plus(window.bottom[u1 &+ c], window.top[u0 &+ c]),
-                                                Element.plus(window.top[u1 &+ c], window.bottom[u0 &+ c]))
-                        pixel[c] = sample(sum.asDouble / area)
-                    }
-                }
+                streamingRow(radii: radiusRow, count: columns.count, maxRadius: maxR, firstColumn: firstColumn,
+                             leftEdge: leftEdge, rightEdge: rightEdge, windows: windows, into: out, stride: channels)
             }
         }
     }
 }
 
 extension VariableBlur {
-    /// One output row of a one-channel stripe: `count` pixels from stripe column `firstColumn` (span coordinates),
-    /// radii clamped to `maxRadius`. A function of its own so that its loop invariants stay in registers
-    /// (inlined into the stripe loop, 8 of them were reloaded from the stack for every pixel).
+    /// One output row of a stripe's channel: `count` pixels from stripe column `firstColumn` (span coordinates),
+    /// radii clamped to `maxRadius`, written `stride` samples apart (the image's channels). A function of its
+    /// own so that its loop invariants stay in registers (inlined into the stripe loop, 8 of them were reloaded
+    /// from the stack for every pixel).
     @inlinable @inline(never) static func streamingRow<Out: PixelSample, Element: SummedAreaElement>(
         radii: UnsafePointer<UInt16>, count: Int, maxRadius: Int, firstColumn: Int, leftEdge: Int, rightEdge: Int,
-        windows: UnsafePointer<StreamingWindowRows<Element>>, into out: UnsafeMutablePointer<Out>
+        windows: UnsafePointer<StreamingWindowRows<Element>>, into out: UnsafeMutablePointer<Out>, stride: Int
     ) {
+        var pixel = out
         for i in 0..<count {
             let r = Swift.min(Int(radii[i]), maxRadius)
             let u = firstColumn &+ i
@@ -223,19 +212,21 @@ extension VariableBlur {
             let window = windows[r]
             let sum = Element.minus(Element.plus(window.bottom[u1], window.top[u0]),
                                     Element.plus(window.top[u1], window.bottom[u0]))
-            out[i] = sample(sum.asDouble / (window.rows * Double(u1 &- u0)))
+            pixel.pointee = sample(sum.asDouble / (window.rows * Double(u1 &- u0)))
+            pixel += stride
         }
     }
 }
 
 extension VariableBlur {
-    /// ``streamingRow(radii:count:maxRadius:firstColumn:leftEdge:rightEdge:windows:into:)`` for a stripe whose windows are
+    /// ``streamingRow(radii:count:maxRadius:firstColumn:leftEdge:rightEdge:windows:into:stride:)`` for a stripe whose windows are
     /// never clipped left or right (all but the two outer stripes of a wide image): no column clamps, and the
     /// area comes with the radius (callgrind, 4000² one thread: 49 → ~35 instructions a pixel in this loop).
     @inlinable @inline(never) static func streamingInteriorRow<Out: PixelSample, Element: SummedAreaElement>(
         radii: UnsafePointer<UInt16>, count: Int, maxRadius: Int, firstColumn: Int,
-        windows: UnsafePointer<StreamingWindowRows<Element>>, into out: UnsafeMutablePointer<Out>
+        windows: UnsafePointer<StreamingWindowRows<Element>>, into out: UnsafeMutablePointer<Out>, stride: Int
     ) {
+        var pixel = out
         for i in 0..<count {
             let r = Swift.min(Int(radii[i]), maxRadius)
             let u = firstColumn &+ i
@@ -243,7 +234,8 @@ extension VariableBlur {
             let window = windows[r]
             let sum = Element.minus(Element.plus(window.bottom[u1], window.top[u0]),
                                     Element.plus(window.top[u1], window.bottom[u0]))
-            out[i] = sample(sum.asDouble / window.unclippedArea)
+            pixel.pointee = sample(sum.asDouble / window.unclippedArea)
+            pixel += stride
         }
     }
 }
