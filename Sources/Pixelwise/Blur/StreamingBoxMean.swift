@@ -4,18 +4,19 @@
 /// Why: with random radii every pixel reads four table entries at rows y − r and y + r + 1 and columns x − r and
 /// x + r + 1, up to ±R rows away. Over a whole 15000-pixel-wide table those reads miss every cache (a table row
 /// is 60 KB; the 2R + 2 rows a row's windows reach are 30 MB). So the image is cut into column stripes a few
-/// hundred pixels wide, and each stripe is swept top to bottom keeping only the 2R + 2 table rows its current
-/// output row needs, over the stripe's columns plus R either side: for R = 255 and 514 columns that is
-/// 512 rows × 1025 columns × 4 bytes, about 2 MB, in one huge page. Every lookup then hits L2, table rows are
-/// built once per stripe (a new row when the sweep moves down), and the radius map, the image and the output
-/// are each read or written once, in row order.
+/// hundred pixels wide, and each stripe (one channel at a time) is swept top to bottom keeping only the 2R + 2
+/// table rows its current output row needs, over the stripe's columns plus R either side: for R = 255 and the 469
+/// columns of a 15000-wide image's stripes that is 512 rows × 980 columns × 4 bytes, about 2 MB, in one huge
+/// page. Every lookup then hits L2, table rows are built once per stripe (a new row when the sweep moves down),
+/// and the radius map, the image and the output are each read or written once, in row order.
 ///
 /// This replaced a kernel that kept one full-width table row and counting-sorted every row by radius, so that
 /// each lookup read the current (cached) row: its sorted columns and partial sums, 6 bytes a pixel in 2 × 256
 /// interleaved streams, went through memory four times and cost about 24 bytes of traffic a pixel. Measured in a
 /// single-thread model (15000 × 1500, radii 1…255, 8 alternating runs, lowest CPU time): 17.5–19 ns a pixel
-/// for the sorting kernel, 11.8–12.5 ns for stripes of 384–640 columns (12.8 ns with 4 KB pages); radii 1…16:
-/// 10.6 against 7.2 ns; 1…64: 12.3 against 7.6 ns (see docs/blur.md).
+/// for the sorting kernel, 11.9–12.6 ns for stripes of 384–640 columns (13.9 ns with 4 KB pages); radii 1…16:
+/// 10.6 against 7.2 ns; 1…64: 12.3 against 7.6 ns. The whole command at 15000², two cores, quiet machine:
+/// 2.15–2.28 s of CPU and 1.16–1.22 s against 3.44–3.58 s and 1.80–1.96 s (see docs/blur.md).
 ///
 /// Sums are the same wrapping integers as the full tables' (see ``SummedAreaElement``), started at the stripe's
 /// first table row (differences cancel the offset), and the area is the same product, so the result is
