@@ -51,9 +51,9 @@ extension VariableBlur {
         maxRadius <= 65535
     }
 
-    /// The streaming box mean on every core (tiles of column stripes × row chunks × channels); false (nothing written) when
-    /// its working memory exceeds `budget`, and the strip tables are used then. `stripeWidth` overrides the
-    /// cache-sized choice (tests use narrow stripes to cover many seams on small images).
+    /// The streaming box mean on every core (tiles of column stripes × row chunks × channels); false (nothing
+    /// written) when its working memory exceeds `budget`, and the strip tables are used then. `stripeWidth`
+    /// overrides the cache-sized choice (tests use narrow stripes to cover many seams on small images).
     @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
         _ image: Image<S>, radii: Field, maxRadius: Int, table: Element.Type, into target: MutableImageBuffer<Out>, budget: Int,
         stripeWidth: Int? = nil, progress: (@Sendable (Int) -> Void)?
@@ -171,9 +171,9 @@ extension VariableBlur {
             var topRow = tableRow(top)
             var bottomRow = topRow == lastSlot ? ring : topRow + stride
             for r in 0...maxR {
-                let rows = Double(bottom &- top)
-                (windows + r).initialize(to: StreamingWindowRows(top: topRow, bottom: bottomRow, rows: rows,
-                                                                 unclippedArea: rows * Double(2 &* r &+ 1)))
+                let windowRows = Double(bottom &- top)
+                (windows + r).initialize(to: StreamingWindowRows(top: topRow, bottom: bottomRow, rows: windowRows,
+                                                                 unclippedArea: windowRows * Double(2 &* r &+ 1)))
                 if top > 0 {
                     top &-= 1
                     topRow = topRow == ring ? lastSlot : topRow - stride
