@@ -43,8 +43,9 @@ public final class MappedNPYOutput<Sample: PixelSample>: @unchecked Sendable {
     /// `Sample`, writes its header, reserves its space and maps it. The samples start uninitialised
     /// (zero, in fact): the caller must write every one before ``commit()``.
     ///
-    /// - Parameter prefault: map every page now (`MAP_POPULATE`) instead of on first write; one
-    ///   system call instead of one page fault per 4 KiB.
+    /// - Parameter prefault: map every page now instead of on first write: `MADV_POPULATE_WRITE` on 2 MiB
+    ///   blocks from every core (Linux ≥ 5.14; `MAP_POPULATE` did it in one thread, 0.10 s for a 225 MB output,
+    ///   a twentieth of the blur's whole run), else `MAP_POPULATE`.
     public init(path: String, width: Int, height: Int, channels: Int = 1, prefault: Bool = true) throws {
         precondition(width >= 0 && height >= 0 && (1...4).contains(channels), "bad output geometry")
         self.path = path
@@ -74,11 +75,23 @@ public final class MappedNPYOutput<Sample: PixelSample>: @unchecked Sendable {
         }
         var flags = MAP_SHARED
         #if os(Linux)
-        if prefault { flags |= MAP_POPULATE }
+        let parallelPrefault = prefault && ParallelPrefault.isAvailable
+        if prefault && !parallelPrefault { flags |= MAP_POPULATE }
         #endif
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, flags, fd, 0), base != MAP_FAILED else {
             throw fail(errno)
         }
+        #if os(Linux)
+        if parallelPrefault {
+            let block = 2 << 20
+            let address = Int(bitPattern: base)
+            Parallel.forEachChunk(count: (length + block - 1) / block, minimumChunk: 8) { blocks in
+                let start = blocks.lowerBound * block, end = Swift.min(length, blocks.upperBound * block)
+                // Best effort: a page left unmapped is simply faulted in on its first write.
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: address + start), end - start, MADV_POPULATE_WRITE)
+            }
+        }
+        #endif
         map = base
         header.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: header.count) }
         buffer = MutableImageBuffer(base: (base + header.count).assumingMemoryBound(to: Sample.self),
@@ -110,6 +123,19 @@ public final class MappedNPYOutput<Sample: PixelSample>: @unchecked Sendable {
 
     deinit { discard() }
 }
+
+#if os(Linux)
+/// Whether this kernel knows `MADV_POPULATE_WRITE` (5.14 and later): asked once, on one anonymous page.
+private enum ParallelPrefault {
+    static let isAvailable: Bool = {
+        guard let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), page != MAP_FAILED else {
+            return false
+        }
+        defer { munmap(page, 4096) }
+        return madvise(page, 4096, MADV_POPULATE_WRITE) == 0
+    }()
+}
+#endif
 
 extension NPY {
     /// Writes an image of `Sample` to `path` by letting `fill` store every sample straight into the

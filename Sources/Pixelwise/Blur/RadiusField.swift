@@ -15,12 +15,22 @@ public protocol RadiusField: Sendable {
     var hasSmallIntegerRadii: Bool { get }
     /// Writes the `width` radii of row `y` as integers; only called when ``hasSmallIntegerRadii`` is true.
     func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>)
+    /// Writes the radii of columns `columns` of row `y` as integers (`radii[0]` is column `columns.lowerBound`);
+    /// only called when ``hasSmallIntegerRadii`` is true. The streaming box mean works on column stripes and
+    /// reads only its stripe. The default loads the whole row and copies the part asked for.
+    func loadIntegerRow(_ y: Int, columns: Range<Int>, into radii: UnsafeMutablePointer<UInt16>)
 }
 
 extension RadiusField {
     @inlinable public var hasSmallIntegerRadii: Bool { false }
     @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
         preconditionFailure("\(Self.self) has no integer radii")
+    }
+    @inlinable public func loadIntegerRow(_ y: Int, columns: Range<Int>, into radii: UnsafeMutablePointer<UInt16>) {
+        let row = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(width, 1))
+        defer { row.deallocate() }
+        loadIntegerRow(y, into: row)
+        radii.update(from: row + columns.lowerBound, count: columns.count)
     }
 
     /// The largest radius of every row, after checking that every radius is finite and ≥ 0.
@@ -123,6 +133,10 @@ public struct UniformRadius: RadiusField {
     @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
         radii.update(repeating: UInt16(radius), count: width)
     }
+
+    @inlinable public func loadIntegerRow(_ y: Int, columns: Range<Int>, into radii: UnsafeMutablePointer<UInt16>) {
+        radii.update(repeating: UInt16(radius), count: columns.count)
+    }
 }
 
 /// A radius per pixel read from a one-channel image of any sample type (`--radius-map`).
@@ -149,14 +163,18 @@ public struct RadiusMap<Sample: PixelSample>: RadiusField {
     @inlinable public var hasSmallIntegerRadii: Bool { Sample.self == UInt8.self || Sample.self == UInt16.self }
 
     @inlinable public func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
+        loadIntegerRow(y, columns: 0..<width, into: radii)
+    }
+
+    @inlinable public func loadIntegerRow(_ y: Int, columns: Range<Int>, into radii: UnsafeMutablePointer<UInt16>) {
         map.withUnsafeBuffer { buffer in
-            let row = UnsafeRawPointer(buffer.rowPointer(y))
+            let row = UnsafeRawPointer(buffer.rowPointer(y) + columns.lowerBound)
             if Sample.self == UInt8.self {
                 let bytes = row.assumingMemoryBound(to: UInt8.self)
-                for x in 0..<buffer.width { radii[x] = UInt16(bytes[x]) }
+                for x in 0..<columns.count { radii[x] = UInt16(bytes[x]) }
             } else {
                 precondition(Sample.self == UInt16.self, "\(Sample.self) radii are not integers")
-                radii.update(from: row.assumingMemoryBound(to: UInt16.self), count: buffer.width)
+                radii.update(from: row.assumingMemoryBound(to: UInt16.self), count: columns.count)
             }
         }
     }

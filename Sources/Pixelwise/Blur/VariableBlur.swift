@@ -140,7 +140,7 @@ public enum VariableBlur {
             return boxMean(image, radii: radii, reach: plan.reach, table: Double.self, into: target, budget: plan.budget, progress: progress)
         }
         let fits32 = plan.largestSum < 4_294_967_296
-        // Whole radii (uint8/uint16 maps): the streaming path, when its ring of sorted rows fits the budget.
+        // Whole radii (uint8/uint16 maps): the streaming path (StreamingBoxMean.swift), when its rings fit the budget.
         if radii.hasSmallIntegerRadii, canStream(width: image.width, maxRadius: plan.largestRadius) {
             let done = fits32
                 ? streamingBoxMean(image, radii: radii, maxRadius: plan.largestRadius, table: UInt32.self, into: target,
@@ -153,29 +153,6 @@ public enum VariableBlur {
             return boxMean(image, radii: radii, reach: plan.reach, table: UInt32.self, into: target, budget: plan.budget, progress: progress)
         }
         return boxMean(image, radii: radii, reach: plan.reach, table: UInt64.self, into: target, budget: plan.budget, progress: progress)
-    }
-
-    /// The streaming box mean on every core (row chunks); false (nothing written) when its working memory
-    /// exceeds `budget`, and the strip tables are used then.
-    @inlinable static func streamingBoxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(
-        _ image: Image<S>, radii: Field, maxRadius: Int, table: Element.Type, into target: MutableImageBuffer<Out>, budget: Int,
-        progress: (@Sendable (Int) -> Void)?
-    ) -> Bool {
-        let width = image.width, height = image.height, channels = image.channels
-        // Chunks of at least maxRadius rows: each re-accumulates up to maxRadius table rows above it.
-        let minimumChunk = Swift.max(32, maxRadius)
-        let chunks = Swift.max(1, Swift.min(Parallel.coreCount * 4, height / minimumChunk))
-        let concurrent = Swift.min(Parallel.coreCount, chunks)
-        let chunkBytes = streamingChunkBytes(width: width, channels: channels, maxRadius: maxRadius,
-                                             rows: (height + chunks - 1) / chunks, elementSize: MemoryLayout<Element>.stride)
-        guard chunkBytes * concurrent <= budget else { return false }
-        image.withUnsafeBuffer { source in
-            Parallel.forEachChunk(count: height, minimumChunk: minimumChunk) { rows in
-                streamingBoxMean(source: source, target: target, radii: radii, maxRadius: maxRadius, rows: rows,
-                                 table: Element.self, progress: progress)
-            }
-        }
-        return true
     }
 
     @inlinable static func boxMean<S: PixelSample, Out: PixelSample, Field: RadiusField, Element: SummedAreaElement>(

@@ -187,12 +187,12 @@ struct StreamingBoxMeanTests {
 
     /// The streaming kernel itself (never the strip-table fallback), or nil if it declined.
     func streamed<S: PixelSample, Out: PixelSample, R: PixelSample, Element: SummedAreaElement>(
-        _ image: Image<S>, _ map: RadiusMap<R>, maxRadius: Int, _ table: Element.Type, as: Out.Type
+        _ image: Image<S>, _ map: RadiusMap<R>, maxRadius: Int, _ table: Element.Type, as: Out.Type, stripeWidth: Int? = nil
     ) -> Image<Out>? {
         var result = Image<Out>(width: image.width, height: image.height, channels: image.channels)
         let done = result.withUnsafeMutableBuffer { target in
             VariableBlur.streamingBoxMean(image, radii: map, maxRadius: maxRadius, table: Element.self, into: target,
-                                          budget: .max, progress: nil)
+                                          budget: .max, stripeWidth: stripeWidth, progress: nil)
         }
         return done ? result : nil
     }
@@ -207,7 +207,60 @@ struct StreamingBoxMeanTests {
         #expect(target == (try VariableBlur.boxMean(image, radii: map)))
     }
 
-    /// A map that is one radius per row, ramping up and down: each radius' circular area fills, wraps and empties.
+    /// Column stripes much narrower than the windows (1, 2, 7 and 16 columns; the default is a few hundred):
+    /// every stripe seam, halo clipped at the image's sides, interior stripes (no clipping), row chunks and a
+    /// ring that wraps, exact against the seed's loop in uint8 and uint16, 1 and 3 channels, 32- and 64-bit sums.
+    @Test(arguments: [1, 2, 7, 16])
+    func narrowStripesMatchBruteForce(stripeWidth: Int) throws {
+        var rng = SplitMix64(seed: 400 &+ UInt64(stripeWidth))
+        // (width, height, channels, largest radius): radii past the image, a tall ring that wraps, and radii
+        // small against the width so that inner stripes take the unclipped (interior) loop.
+        let cases = [(1, 1, 1, 4), (1, 37, 1, 40), (37, 1, 3, 40), (45, 70, 1, 73), (31, 23, 3, 34), (9, 300, 1, 12),
+                     (60, 50, 1, 5), (70, 40, 3, 9)]
+        for (width, height, channels, largest) in cases {
+            let values = (0..<(width * height)).map { _ in Int.random(in: 0...largest, using: &rng) }
+            let map = try RadiusMap(Image<UInt16>(width: width, height: height, samples: values.map { UInt16($0) }))
+            let bound = Swift.min(Swift.max(width, height), values.max() ?? 0)
+            let bytes = randomImage(UInt8.self, width: width, height: height, channels: channels, rng: &rng)
+            let expected = BlurReference.boxMean(bytes, radii: values.map(Double.init))
+            #expect(streamed(bytes, map, maxRadius: bound, UInt32.self, as: Double.self, stripeWidth: stripeWidth)?.samples == expected,
+                    "uint8 \(width)×\(height)×\(channels), stripes of \(stripeWidth)")
+            #expect(streamed(bytes, map, maxRadius: bound, UInt32.self, as: UInt8.self, stripeWidth: stripeWidth)?.samples
+                    == expected.map { UInt8(roundingClamping: $0) })
+            let words = randomImage(UInt16.self, width: width, height: height, channels: channels, rng: &rng)
+            #expect(streamed(words, map, maxRadius: bound, UInt64.self, as: Double.self, stripeWidth: stripeWidth)?.samples
+                    == BlurReference.boxMean(words, radii: values.map(Double.init)), "uint16 \(width)×\(height)×\(channels)")
+        }
+    }
+
+    /// A field that provides only whole rows of integer radii takes the protocol's default column loader.
+    @Test func defaultColumnLoaderMatches() throws {
+        struct RowOnlyField: RadiusField {
+            let values: [UInt16]
+            let width: Int, height: Int
+            var sourceName: String { "rows" }
+            func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
+                for x in 0..<width { radii[x] = Double(values[y * width + x]) }
+            }
+            var hasSmallIntegerRadii: Bool { true }
+            func loadIntegerRow(_ y: Int, into radii: UnsafeMutablePointer<UInt16>) {
+                for x in 0..<width { radii[x] = values[y * width + x] }
+            }
+        }
+        var rng = SplitMix64(seed: 17)
+        let width = 29, height = 21
+        let values = (0..<(width * height)).map { _ in UInt16.random(in: 0...9, using: &rng) }
+        let image = randomImage(UInt8.self, width: width, height: height, channels: 1, rng: &rng)
+        var result = Image<Double>(width: width, height: height, channels: 1)
+        let done = result.withUnsafeMutableBuffer { target in
+            VariableBlur.streamingBoxMean(image, radii: RowOnlyField(values: values, width: width, height: height), maxRadius: 9,
+                                          table: UInt32.self, into: target, budget: .max, stripeWidth: 4, progress: nil)
+        }
+        #expect(done)
+        #expect(result.samples == BlurReference.boxMean(image, radii: values.map(Double.init)))
+    }
+
+    /// A map that is one radius per row, ramping up and down (the sorting kernel's hardest case; kept).
     @Test func rowRampMapMatchesBruteForce() throws {
         var rng = SplitMix64(seed: 31)
         let width = 20, height = 300
