@@ -1,0 +1,148 @@
+import Testing
+@testable import Pixelwise
+
+/// The detection screen (``DetectionScreen``): its vector path equals its one-sample reference bit for bit, and
+/// detection with it gives exactly the candidates of detection without it.
+@Suite("Hot-pixel detection screen")
+struct DetectionScreenTests {
+    /// A state of random statistics that exercises every rule: mostly ordinary samples (mean residual ±1,
+    /// spread 2–6, range 40–250), and a few of each kind the rules look for — large means (hot, warm, dead,
+    /// with own spreads small or large, so the spread cap applies), narrow ranges (stuck), large spreads
+    /// (flickering), zero spreads, and extreme values.
+    static func randomState<S: HotPixelSample>(_: S.Type, width: Int, height: Int, channels: Int, cfa: CFAPattern? = nil,
+                                               frames: Int = 30, seed: UInt64) -> HotPixelAccumulator<S> {
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: S.sampleType,
+                                        cfa: cfa, method: .residual)
+        let state = HotPixelAccumulator<S>(geometry: geometry)
+        state.setFrameCount(frames)
+        var rng = SplitMix64(seed: seed)
+        let full = S.sampleType.isInteger ? S.maximumValue.floatValue : 1
+        let unit = full / 255
+        for index in 0..<geometry.sampleCount {
+            var mean = Float.random(in: -1...1, using: &rng) * unit
+            var spread = Float.random(in: 2...6, using: &rng) * unit
+            var low = Float.random(in: 0...0.2, using: &rng) * full
+            var high = low + Float.random(in: 0.15...0.78, using: &rng) * full
+            switch Int.random(in: 0..<40, using: &rng) {
+            case 0: mean = Float.random(in: -40...40, using: &rng) * unit                      // hot, warm or dead
+            case 1: mean = Float.random(in: -40...40, using: &rng) * unit; spread *= 8         // spread cap territory
+            case 2: high = low + Float.random(in: 0...0.3, using: &rng) * full                  // maybe stuck
+            case 3: spread *= Float.random(in: 3...12, using: &rng)                            // maybe flickering
+            case 4: spread = 0                                                                 // constant residual
+            case 5: mean = Float.random(in: 1.5...3, using: &rng) * unit * (Bool.random(using: &rng) ? 1 : -1)
+            case 6: low = 0; high = full; mean = (Bool.random(using: &rng) ? 1 : -1) * full
+            default: break
+            }
+            state.mean[index] = mean
+            state.m2[index] = Float(frames - 1) * spread * spread
+            state.minimum[index] = S(roundingClamping: Double(low))
+            state.maximum[index] = S(roundingClamping: Double(Swift.min(high, full)))
+        }
+        return state
+    }
+
+    static let shapes: [(Int, Int, Int)] = [(1, 1, 3), (1, 37, 3), (37, 1, 3), (1, 1, 1), (23, 1, 1), (1, 19, 4),
+                                            (53, 41, 3), (64, 48, 1), (45, 33, 4), (17, 16, 3)]
+
+    @Test("Screened detection reports exactly the unscreened candidates (odd shapes, 1, 3, 4 channels)", arguments: shapes)
+    func screenedEqualsUnscreened(shape: (Int, Int, Int)) {
+        for seed in UInt64(1)...3 {
+            let state = Self.randomState(UInt8.self, width: shape.0, height: shape.1, channels: shape.2,
+                                         seed: seed * 100 + UInt64(shape.0 * shape.1))
+            for threshold in [9.0, 4.0, 20.0] {
+                for flickering in [false, true] {
+                    for regional in [true, false] {
+                        let parameters = HotPixelDetectionParameters(threshold: threshold, top: 1000, suppressionRadius: 2,
+                                                                     findFlickering: flickering, useRegionalEvidence: regional)
+                        let screened = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil)
+                        let full = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil, screening: false)
+                        #expect(screened.candidates == full.candidates, "shape \(shape) seed \(seed) threshold \(threshold)")
+                        #expect(screened.samplesAboveThreshold == full.samplesAboveThreshold)
+                        if threshold == 4, shape.0 * shape.1 >= 500 { #expect(!full.candidates.isEmpty, "the state must exercise the rules") }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Screened detection equals unscreened on 16-bit, float and double states, on mosaics, and with few frames",
+          arguments: [SampleType.uint16, .float32, .float64])
+    func screenedEqualsUnscreenedOtherTypes(type: SampleType) {
+        func check<S: HotPixelSample>(_: S.Type) {
+            for (cfa, channels) in [(CFAPattern?.none, 3), (.rggb, 1), (.gbrg, 1)] {
+                for frames in [30, 6] {
+                    let state = Self.randomState(S.self, width: 38, height: 27, channels: channels, cfa: cfa, frames: frames, seed: 7)
+                    for threshold in [9.0, 3.0] {
+                        let parameters = HotPixelDetectionParameters(threshold: threshold, top: 1000, suppressionRadius: 1,
+                                                                     findFlickering: true)
+                        let screened = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil)
+                        let full = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil, screening: false)
+                        #expect(screened.candidates == full.candidates, "\(type) cfa \(String(describing: cfa)) frames \(frames)")
+                        #expect(screened.samplesAboveThreshold == full.samplesAboveThreshold)
+                    }
+                }
+            }
+        }
+        switch type {
+        case .uint16: check(UInt16.self)
+        case .float32: check(Float.self)
+        case .float64: check(Double.self)
+        case .uint8: check(UInt8.self)
+        }
+    }
+
+    @Test("Screened detection equals unscreened on a scanned textured stack with planted defects")
+    func screenedEqualsUnscreenedOnAScan() {
+        let geometry = HotPixelGeometry(width: 61, height: 47, channels: 3, sampleType: .uint8, cfa: nil, method: .residual)
+        let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for frame in 0..<30 {
+            var image = scene(width: 61, height: 47, channels: 3, seed: UInt64(frame) * 31 + 5)
+            image[10, 12, 0] = UInt8(min(255, Int(image[10, 12, 0]) + 40))
+            image[40, 30, 2] = 0
+            image[50, 8, 1] = 120
+            state.add(image)
+        }
+        for threshold in [9.0, 5.0, 2.0] {
+            let parameters = HotPixelDetectionParameters(threshold: threshold, top: 1000, suppressionRadius: 4)
+            let screened = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil)
+            let full = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil, screening: false)
+            #expect(screened.candidates == full.candidates)
+            #expect(!full.candidates.isEmpty)
+        }
+    }
+
+    @Test("Vector screen equals the one-sample screen bit for bit, every length, extremes and NaN",
+          arguments: [1, 2, 15, 16, 17, 31, 33, 100])
+    func vectorEqualsScalar(count: Int) {
+        var rng = SplitMix64(seed: UInt64(count))
+        let specials: [Float] = [0, -0, 1e-30, -1e-30, 1e30, -1e30, .infinity, -.infinity, .nan, 255, -255, .leastNonzeroMagnitude]
+        func pick(_ range: ClosedRange<Float>) -> Float {
+            Int.random(in: 0..<6, using: &rng) == 0 ? specials.randomElement(using: &rng)! : Float.random(in: range, using: &rng)
+        }
+        let mean = (0..<count).map { _ in pick(-30...30) }
+        let m2 = (0..<count).map { _ in pick(0...3000) }
+        let low = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let high = low.map { UInt8.random(in: $0...255, using: &rng) }
+        let floors = (0..<count).map { _ in pick(0...5) }
+        let gates = (0..<count).map { _ in Bool.random(using: &rng) ? Float.infinity : pick(0...20) }
+        for screen in [DetectionScreen(varianceScale: 1 / 29, rootN: Float(30).squareRoot(), halfThreshold: 4.5, spreadCap: 3,
+                                       minimumShift: 1.75, temporalGate: 4, stuckRangeGate: 63.75),
+                       DetectionScreen(varianceScale: 1 / 5, rootN: Float(6).squareRoot(), halfThreshold: 61, spreadCap: 3,
+                                       minimumShift: 0, temporalGate: .infinity, stuckRangeGate: -.infinity)] {
+            var t = [Float](repeating: -1, count: count), flags = [Float](repeating: -1, count: count)
+            t.withUnsafeMutableBufferPointer { t in
+                flags.withUnsafeMutableBufferPointer { flags in
+                    screen.screen(mean: mean, m2: m2, low: low, high: high, floors: floors, flickerGates: gates, count: count,
+                                  t: t.baseAddress!, flags: flags.baseAddress!)
+                }
+            }
+            for i in 0..<count {
+                let (expectedT, expectedFlag) = screen.screenSample(mean: mean[i], m2: m2[i], low: low[i], high: high[i],
+                                                                    floor: floors[i], flickerGate: gates[i])
+                #expect(t[i].bitPattern == expectedT.bitPattern || (t[i].isNaN && expectedT.isNaN), "t at \(i) of \(count)")
+                #expect(flags[i] == expectedFlag, "flag at \(i) of \(count)")
+                if mean[i].isNaN || m2[i].isNaN { #expect(flags[i] == 1, "a NaN must be flagged, not hidden") }
+            }
+        }
+    }
+}
