@@ -21,6 +21,9 @@ struct RegionalResidualScale: Sendable {
     private(set) var spread: [Float]
     /// `1 / spread`.
     private let inverseSpread: [Float]
+    /// Smallest and largest value of the map over each block (every pixel, not the sample the statistics
+    /// take), per channel: `2 * ((by * blocksWide + bx) * channels + c)` and the next. NaNs are passed over.
+    let extremes: [Float]
 
     /// Statistics of the map `value(x, y, c)` over a `width` × `height` image. `floors[c]` is the smallest
     /// spread accepted for channel `c` (a map that is flat by construction must not make any wiggle sure).
@@ -32,9 +35,11 @@ struct RegionalResidualScale: Sendable {
         blocksHigh = high
         self.channels = channels
         // One band of block rows per task: the map's rows are made once, into a band buffer.
-        let bands = Parallel.mapChunks(count: high, minimumChunk: 1) { blockRows -> [(Float, Float)] in
+        let bands = Parallel.mapChunks(count: high, minimumChunk: 1) { blockRows -> ([(Float, Float)], [Float]) in
             var stats: [(Float, Float)] = []
             stats.reserveCapacity(blockRows.count * wide * channels)
+            var extremes: [Float] = []
+            extremes.reserveCapacity(2 * blockRows.count * wide * channels)
             let rowLength = width * channels
             let band = UnsafeMutablePointer<Float>.allocate(capacity: size * rowLength)
             defer { band.deallocate() }
@@ -51,11 +56,14 @@ struct RegionalResidualScale: Sendable {
                             UnsafePointer(band + $0 * rowLength)
                         })
                     }
+                    RegionalResidualScale.appendExtremes(of: UnsafePointer(band + x0 * channels), rows: rows, rowLength: rowLength,
+                                                         samples: columns * channels, channels: channels, to: &extremes)
                 }
             }
-            return stats
+            return (stats, extremes)
         }
-        let raw = bands.flatMap { $0 }
+        extremes = bands.flatMap { $0.1 }
+        let raw = bands.flatMap { $0.0 }
         // Each block's region, in parallel (every entry depends on the block statistics only).
         let regions = raw.withUnsafeBufferPointer { raw in
             let blocks = SendableConstPointer(raw.baseAddress!)
@@ -76,6 +84,62 @@ struct RegionalResidualScale: Sendable {
         centre = regions.map(\.0)
         spread = regions.map(\.1)
         inverseSpread = spread.map { 1 / $0 }
+    }
+
+    /// Appends, per channel, the smallest and the largest of the `samples` interleaved values starting at
+    /// `start` in each of `rows` rows `rowLength` apart (NaNs passed over). Sixteen lanes at a time: the lane
+    /// at offset `o` holds channel `o % channels`, since `start` is a pixel's first sample.
+    static func appendExtremes(of start: UnsafePointer<Float>, rows: Int, rowLength: Int, samples: Int, channels: Int,
+                               to extremes: inout [Float]) {
+        typealias F = SIMD16<Float>
+        var low = ChannelValues(), high = ChannelValues()
+        for c in 0..<channels {
+            low[c] = .infinity
+            high[c] = -.infinity
+        }
+        var offset = 0
+        while offset < samples {
+            let lanes = Swift.min(16, samples - offset)
+            if lanes == 16 {
+                var lowest = F(repeating: .infinity), highest = F(repeating: -.infinity)
+                for r in 0..<rows {
+                    let v = UnsafeRawPointer(start + (r &* rowLength &+ offset)).loadUnaligned(as: F.self)
+                    lowest = lowest.replacing(with: v, where: v .< lowest)
+                    highest = highest.replacing(with: v, where: v .> highest)
+                }
+                for lane in 0..<16 {
+                    let c = (offset + lane) % channels
+                    low[c] = Swift.min(low[c], lowest[lane])
+                    high[c] = Swift.max(high[c], highest[lane])
+                }
+            } else {
+                for r in 0..<rows {
+                    for lane in 0..<lanes {
+                        let v = start[r &* rowLength &+ offset &+ lane], c = (offset + lane) % channels
+                        if v < low[c] { low[c] = v }
+                        if v > high[c] { high[c] = v }
+                    }
+                }
+            }
+            offset += lanes
+        }
+        for c in 0..<channels {
+            extremes.append(low[c])
+            extremes.append(high[c])
+        }
+    }
+
+    /// Whether some pixel of block `block` (`by * blocksWide + bx`) can have `|z| · scale ≥ threshold` in some
+    /// channel: z is monotone in the value, so the block's extremes bound it (exactly, rounding included).
+    func mayReach(_ threshold: Float, scale: Float, block: Int) -> Bool {
+        for c in 0..<channels {
+            let index = block * channels + c
+            let low = (extremes[2 * index] - centre[index]) * inverseSpread[index]
+            let high = (extremes[2 * index + 1] - centre[index]) * inverseSpread[index]
+            // Written as "not below", so that a NaN counts as reaching.
+            if !(Swift.abs(low) * scale < threshold) || !(Swift.abs(high) * scale < threshold) { return true }
+        }
+        return false
     }
 
     /// The centre and spread of the region of block (`bx`, `by`), channel `c`: the median of the centres of the
@@ -201,13 +265,14 @@ struct RegionalResidualScale: Sendable {
 
     /// For every pixel of row `y` of `map` (`width` pixels, channels interleaved), the robust z of the channel
     /// whose |z| is largest, and that channel. One pass per block: the pixels of a block share its scale.
+    /// `blocks`, when given, limits this to the pixels of those blocks (columns of blocks of the row).
     func strongestZ(row: UnsafePointer<Float>, y: Int, width: Int, z: UnsafeMutablePointer<Float>,
-                    channel: UnsafeMutablePointer<Int32>) {
+                    channel: UnsafeMutablePointer<Int32>, blocks: Range<Int>? = nil) {
         let size = RegionalResidualScale.blockSize
         let blockRow = (y / size) * blocksWide
         centre.withUnsafeBufferPointer { centre in
             inverseSpread.withUnsafeBufferPointer { inverse in
-                for bx in 0..<blocksWide {
+                for bx in blocks ?? 0..<blocksWide {
                     let start = bx * size, end = Swift.min(width, start + size)
                     let block = (blockRow + bx) * channels
                     var middle = ChannelValues(), scale = ChannelValues()
@@ -251,7 +316,7 @@ struct RegionalResidualScale: Sendable {
     }
 
     /// The value of rank `rank` (0-based) among `count` values, by quickselect (Hoare partition, middle pivot).
-    private static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
+    static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
         var low = 0, high = count - 1
         while low < high {
             let pivot = values[low + (high - low) / 2]
@@ -307,19 +372,26 @@ enum DemosaicFootprint {
     static let norm: Float = kernel.reduce(0) { $0 + $1 * $1 }.squareRoot()
 
     /// Row `y` of the filtered map (all channels, interleaved) of the `width` × `height` × `channels` map
-    /// `map`, borders extended with the nearest value. `scratch` holds `2 · width · channels` values.
+    /// `map`, borders extended with the nearest value, at the pixels of `columns` (all of them by default; the
+    /// rest of `output` is left as it was). `scratch` holds `2 · width · channels` values.
     ///
     /// Separable: with `t = [½ 1 ½]` and `u = box₃ ∗ t = [½ 3⁄2 2 3⁄2 ½]`, `R∗b = (box₃∗b − b)/8`, so the kernel
-    /// is `9⁄8 (t⊗t) − 1⁄8 (u⊗u)`: two separable passes of 3 and 5 taps instead of 25 taps.
+    /// is `9⁄8 (t⊗t) − 1⁄8 (u⊗u)`: two separable passes of 3 and 5 taps instead of 25 taps. Every pixel gets
+    /// the same value whatever `columns` is.
     static func row(_ map: UnsafePointer<Float>, width: Int, height: Int, channels: Int, y: Int,
-                    into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                    into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                    columns: Range<Int>? = nil) -> Void {
+        let columns = columns ?? 0..<width
+        guard !columns.isEmpty else { return }
         let rowLength = width * channels
         func source(_ dy: Int) -> UnsafePointer<Float> { map + Swift.min(height - 1, Swift.max(0, y + dy)) * rowLength }
         let above2 = source(-2), above = source(-1), centre = source(0), below = source(1), below2 = source(2)
         let narrow = scratch, wide = scratch + rowLength
         // Wrapping index arithmetic (indices stay in range): overflow checks would keep these loops scalar.
-        var i = 0
-        while i < rowLength {
+        // The vertical pass covers the columns and the two beside them on either side.
+        var i = Swift.max(0, columns.lowerBound - 2) * channels
+        let verticalEnd = Swift.min(width, columns.upperBound + 2) * channels
+        while i < verticalEnd {
             narrow[i] = 0.5 * (above[i] + below[i]) + centre[i]
             wide[i] = 0.5 * (above2[i] + below2[i]) + 1.5 * (above[i] + below[i]) + 2 * centre[i]
             i &+= 1
@@ -328,20 +400,21 @@ enum DemosaicFootprint {
             row[Swift.min(width - 1, Swift.max(0, x)) * channels + c]
         }
         // Interior pixels as one flat loop over the interleaved samples (neighbours are ±channels apart).
-        if width >= 5 {
+        let interiorStart = Swift.max(2, columns.lowerBound), interiorEnd = Swift.min(width - 2, columns.upperBound)
+        if interiorStart < interiorEnd {
             let one = channels, two = 2 * channels
-            var j = two
-            while j < rowLength &- two {
+            var j = interiorStart * channels
+            let end = interiorEnd * channels
+            while j < end {
                 let t = 0.5 * (narrow[j &- one] + narrow[j &+ one]) + narrow[j]
                 let u = 0.5 * (wide[j &- two] + wide[j &+ two]) + 1.5 * (wide[j &- one] + wide[j &+ one]) + 2 * wide[j]
                 output[j] = 1.125 * t - 0.125 * u
                 j &+= 1
             }
         }
-        for x in 0..<width {
-            if x >= 2 && x + 2 < width {
-                continue
-            } else {
+        // The two pixels at either end, whose taps are clamped to the row.
+        func border(_ pixels: Range<Int>) {
+            for x in pixels.clamped(to: columns) {
                 for c in 0..<channels {
                     let t = 0.5 * (at(narrow, x - 1, c) + at(narrow, x + 1, c)) + at(narrow, x, c)
                     let u = 0.5 * (at(wide, x - 2, c) + at(wide, x + 2, c))
@@ -350,6 +423,9 @@ enum DemosaicFootprint {
                 }
             }
         }
+        let left = 0..<Swift.min(2, width)
+        border(left)
+        border(Swift.max(left.upperBound, width - 2)..<width)
     }
 
     /// The same row by direct 5×5 correlation with ``kernel``: the reference the tests compare `row` with.

@@ -145,4 +145,115 @@ struct DetectionScreenTests {
             }
         }
     }
+    @Test("The footprint filtered over a range of columns equals the whole row there, bit for bit",
+          arguments: [(1, 1, 1), (2, 3, 3), (4, 5, 1), (5, 4, 3), (7, 6, 4), (37, 9, 3), (50, 7, 1)])
+    func footprintColumnsEqualWholeRow(width: Int, height: Int, channels: Int) {
+        var rng = SplitMix64(seed: UInt64(width * 131 + height * 7 + channels))
+        let map = (0..<(width * height * channels)).map { _ in Float.random(in: -50...50, using: &rng) }
+        let rowLength = width * channels
+        var whole = [Float](repeating: .nan, count: rowLength), part = whole
+        var scratch = [Float](repeating: .nan, count: 2 * rowLength)
+        map.withUnsafeBufferPointer { source in
+            for y in 0..<height {
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    whole.withUnsafeMutableBufferPointer {
+                        DemosaicFootprint.row(source.baseAddress!, width: width, height: height, channels: channels, y: y,
+                                              into: $0.baseAddress!, scratch: scratch.baseAddress!)
+                    }
+                }
+                for start in 0..<width {
+                    for end in (start + 1)...width {
+                        part = [Float](repeating: .nan, count: rowLength)
+                        scratch = [Float](repeating: .nan, count: 2 * rowLength)
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            part.withUnsafeMutableBufferPointer {
+                                DemosaicFootprint.row(source.baseAddress!, width: width, height: height, channels: channels, y: y,
+                                                      into: $0.baseAddress!, scratch: scratch.baseAddress!, columns: start..<end)
+                            }
+                        }
+                        for i in 0..<rowLength {
+                            let inside = (start..<end).contains(i / channels)
+                            #expect(inside ? part[i].bitPattern == whole[i].bitPattern : part[i].isNaN,
+                                    "width \(width) y \(y) columns \(start)..<\(end) sample \(i)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Block extremes equal brute-force minima and maxima per channel (partial blocks, NaNs passed over)",
+          arguments: [(1, 1, 1), (16, 16, 3), (17, 33, 3), (40, 5, 1), (23, 20, 4), (3, 40, 2)])
+    func blockExtremes(width: Int, height: Int, channels: Int) {
+        var rng = SplitMix64(seed: UInt64(width * 17 + height + channels))
+        var map = (0..<(width * height * channels)).map { _ in Float.random(in: -9...9, using: &rng) }
+        for _ in 0..<(map.count / 50) { map[Int.random(in: 0..<map.count, using: &rng)] = .nan }
+        let scale = RegionalResidualScale(width: width, height: height, channels: channels,
+                                          floors: [Float](repeating: 0.1, count: channels)) { [map] y, row in
+            for i in 0..<(width * channels) { row[i] = map[y * width * channels + i] }
+        }
+        let size = RegionalResidualScale.blockSize
+        for by in 0..<scale.blocksHigh {
+            for bx in 0..<scale.blocksWide {
+                for c in 0..<channels {
+                    var low = Float.infinity, high = -Float.infinity
+                    for y in (by * size)..<min(height, by * size + size) {
+                        for x in (bx * size)..<min(width, bx * size + size) {
+                            let v = map[(y * width + x) * channels + c]
+                            if v < low { low = v }
+                            if v > high { high = v }
+                        }
+                    }
+                    let index = 2 * ((by * scale.blocksWide + bx) * channels + c)
+                    #expect(scale.extremes[index] == low && scale.extremes[index + 1] == high, "block \(bx),\(by) channel \(c)")
+                }
+            }
+        }
+    }
+
+    @Test("A block the footprint screen passes over has no pixel whose |z| reaches the threshold",
+          arguments: [(70, 45, 3), (33, 64, 1), (40, 20, 4)])
+    func blocksPassedOverCannotReach(width: Int, height: Int, channels: Int) {
+        var rng = SplitMix64(seed: UInt64(width * height))
+        var map = (0..<(width * height * channels)).map { _ in Float.random(in: -1...1, using: &rng) }
+        for _ in 0..<6 { map[Int.random(in: 0..<map.count, using: &rng)] = Float.random(in: -30...30, using: &rng) }
+        let scale = RegionalResidualScale(width: width, height: height, channels: channels,
+                                          floors: [Float](repeating: 0.05, count: channels)) { [map] y, row in
+            for i in 0..<(width * channels) { row[i] = map[y * width * channels + i] }
+        }
+        let size = RegionalResidualScale.blockSize
+        var passedOver = 0, reaching = 0
+        for threshold: Float in [3, 6, 12] {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let block = (y / size) * scale.blocksWide + x / size
+                    let reaches = (0..<channels).contains { c in
+                        abs(scale.z(map[(y * width + x) * channels + c], x: x, y: y, channel: c)) * 0.85 >= threshold
+                    }
+                    if reaches { reaching += 1 }
+                    if !scale.mayReach(threshold, scale: 0.85, block: block) {
+                        passedOver += 1
+                        #expect(!reaches, "pixel \(x),\(y) at threshold \(threshold)")
+                    }
+                }
+            }
+        }
+        #expect(passedOver > 0 && reaching > 0, "the map must exercise both outcomes")
+    }
+
+    @Test("The typical spread is the middle element of the sorted subsample")
+    func typicalDeviationIsTheSortedMiddle() {
+        let state = Self.randomState(UInt8.self, width: 97, height: 61, channels: 3, seed: 5)
+        let typical = HotPixelDetector.typicalDeviation(state)
+        let g = state.geometry
+        let stride = max(1, g.width * g.height / 200_000)
+        for c in 0..<3 {
+            var values: [Float] = []
+            for pixel in Swift.stride(from: 0, to: g.width * g.height, by: stride) {
+                values.append((state.m2[pixel * 3 + c] * (1 / Float(state.frameCount - 1))).squareRoot())
+            }
+            values.sort()
+            #expect(typical[c] == values[values.count / 2])
+        }
+    }
 }
