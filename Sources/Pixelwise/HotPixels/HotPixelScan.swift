@@ -138,11 +138,11 @@ public struct SkippedFrame: Sendable, Equatable {
 ///
 /// Frames are loaded by a closure (this module reads no files), at most one decoded frame per core in memory,
 /// each decoded into the memory of a frame the scan no longer needs (no new allocation, so no page faults after
-/// the first ones). Every core runs the same loop (``Pipeline``): decode the next frame when a frame buffer is
-/// free, otherwise take a band of rows of the state and apply to it, in one pass, every decoded frame it has not
-/// seen yet. Two frames decoded at about the same time are so applied in one pass (the state's memory traffic,
-/// which is what accumulating costs, is halved), and a core whose frame decoded first does not wait for the
-/// other: it starts on the bands with its frame alone. Each band applies the frames in index order with the
+/// the first ones). Every core runs the same loop (``Pipeline``): take a band of rows of the state and apply
+/// to it, in one pass, every decoded frame it has not seen yet; when no band has one, decode the next frame
+/// into a free buffer. Two frames decoded at about the same time are so applied in one pass (the state's memory
+/// traffic, which is what accumulating costs, is halved), and a core whose frame decoded first does not wait
+/// for the other: it starts on the bands with its frame alone. Each band applies the frames in index order with the
 /// same arithmetic whatever the grouping, so a scan's result does not depend on timing (tested).
 /// A frame that fails to load, or whose size or sample type differs from the accumulator's, is skipped
 /// and listed.
@@ -269,6 +269,24 @@ public enum HotPixelScan {
             defer { scratch.deallocate() }
             pthread_mutex_lock(lock)
             while true {
+                // Band work first: a core decodes only when no band has a frame to apply, so that both cores
+                // finish a group's bands together and then decode the next frames together, which keeps frames
+                // arriving in pairs (one pass over the state for two frames). Deciding the other way round let
+                // the cores drift into turns — one decoding while the other applied single frames — and the
+                // state's traffic grew back.
+                if let band = laggingBand() {
+                    busy[band] = true
+                    let start = applied[band], end = accepted.count
+                    let group = accepted[start..<end].map { $0! }
+                    pthread_mutex_unlock(lock)
+                    state.add(group, toBand: band, scratch: scratch)
+                    pthread_mutex_lock(lock)
+                    applied[band] = end
+                    busy[band] = false
+                    release()
+                    pthread_cond_broadcast(changed)
+                    continue
+                }
                 if nextFrame < frames.upperBound, inFlight < buffers {
                     let index = nextFrame
                     nextFrame += 1
@@ -284,19 +302,6 @@ public enum HotPixelScan {
                     if case .failure = outcome, let reusable { spare.append(reusable) }
                     outcomes[index] = outcome
                     resolve()
-                    pthread_cond_broadcast(changed)
-                    continue
-                }
-                if let band = laggingBand() {
-                    busy[band] = true
-                    let start = applied[band], end = accepted.count
-                    let group = accepted[start..<end].map { $0! }
-                    pthread_mutex_unlock(lock)
-                    state.add(group, toBand: band, scratch: scratch)
-                    pthread_mutex_lock(lock)
-                    applied[band] = end
-                    busy[band] = false
-                    release()
                     pthread_cond_broadcast(changed)
                     continue
                 }
