@@ -191,9 +191,55 @@ struct RegionalResidualScale: Sendable {
                 }
             }
         }
+        if count == 32, let median = middleOfThirtyTwo(gathered) {
+            // A whole block (the usual case): both medians by a sorting network, without branches.
+            for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
+            if let spread = middleOfThirtyTwo(gathered) { return (median, 1.4826 * spread) }
+        }
         let median = RegionalResidualScale.median(gathered, count: count)
         for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
         return (median, 1.4826 * RegionalResidualScale.median(gathered, count: count))
+    }
+
+    /// The compare-exchanges of Batcher's odd-even merge sort of 32 values (191 of them).
+    static let sortingNetwork32: [(Int32, Int32)] = {
+        var pairs: [(Int32, Int32)] = []
+        let n = 32
+        var p = 1
+        while p < n {
+            var k = p
+            while k >= 1 {
+                var j = k % p
+                while j + k < n {
+                    for i in 0..<Swift.min(k, n - j - k) where (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        pairs.append((Int32(i + j), Int32(i + j + k)))
+                    }
+                    j += 2 * k
+                }
+                k /= 2
+            }
+            p *= 2
+        }
+        return pairs
+    }()
+
+    /// ``median(_:count:)`` of exactly 32 values, `½ (16th + 17th smallest)`, sorted by a fixed network of
+    /// minima and maxima instead of quickselect, whose unpredictable branches made the block statistics the
+    /// detection's largest cost: the same two values as a sort's, so the same median. Sorts the values in
+    /// place. Nil (values untouched) when one is NaN, which has no place in an order: the caller then uses
+    /// quickselect as before.
+    static func middleOfThirtyTwo(_ values: UnsafeMutablePointer<Float>) -> Float? {
+        for i in 0..<32 where values[i].isNaN { return nil }
+        sortingNetwork32.withUnsafeBufferPointer { pairs in
+            for (i, j) in pairs {
+                // A two-lane select, so that the exchange compiles to a compare and blends, not a branch
+                // (a scalar `b < a ? b : a` became one, mispredicted half the time).
+                let pair = SIMD2(values[Int(i)], values[Int(j)]), swapped = SIMD2(pair[1], pair[0])
+                values[Int(i)] = pair.replacing(with: swapped, where: swapped .< pair)[0]
+                values[Int(j)] = pair.replacing(with: swapped, where: pair .< swapped)[0]
+            }
+        }
+        return 0.5 * (values[15] + values[16])
     }
 
     /// The robust z of `value` against the region around pixel (`x`, `y`) of channel `c` of the map `map`

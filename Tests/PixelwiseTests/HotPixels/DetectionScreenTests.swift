@@ -256,4 +256,43 @@ struct DetectionScreenTests {
             #expect(typical[c] == values[values.count / 2])
         }
     }
+    @Test("The 32-value sorting network sorts every 0/1 input it is given and random values; 191 exchanges")
+    func sortingNetworkSorts() {
+        #expect(RegionalResidualScale.sortingNetwork32.count == 191)
+        var rng = SplitMix64(seed: 9)
+        for trial in 0..<3000 {
+            // 0/1 inputs (a network that sorts all of them sorts everything), then random values with ties.
+            var values: [Float] = trial < 2000 ? (0..<32).map { _ in Float(Int.random(in: 0...1, using: &rng)) }
+                                               : (0..<32).map { _ in Float(Int.random(in: -6...6, using: &rng)) }
+            let sorted = values.sorted()
+            _ = values.withUnsafeMutableBufferPointer { RegionalResidualScale.middleOfThirtyTwo($0.baseAddress!) }
+            #expect(values == sorted)
+        }
+    }
+
+    @Test("Median of 32 by the network equals quickselect's (ties, extremes, both zeros); nil with a NaN",
+          arguments: Array(UInt64(1)...40))
+    func middleOfThirtyTwoEqualsQuickselect(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let pool: [Float] = [0, -0, 1, -1, 2.5, .infinity, -.infinity, 1e30, -1e-30, .greatestFiniteMagnitude]
+        let values: [Float] = (0..<32).map { _ in
+            switch seed % 4 {
+            case 0: Float.random(in: -5...5, using: &rng)
+            case 1: pool.randomElement(using: &rng)!
+            case 2: Float(Int.random(in: -2...2, using: &rng))            // many ties
+            default: Bool.random(using: &rng) ? pool.randomElement(using: &rng)! : Float.random(in: -1...1, using: &rng)
+            }
+        }
+        var copy = values, network = values
+        let expected = copy.withUnsafeMutableBufferPointer { RegionalResidualScale.median($0.baseAddress!, count: 32) }
+        let ranked = network.withUnsafeMutableBufferPointer { RegionalResidualScale.middleOfThirtyTwo($0.baseAddress!) }
+        // Zeros of either sign compare equal (the sign of a zero median changes no decision); all else bit for bit.
+        #expect(ranked.map { $0 == expected && ($0 == 0 || $0.bitPattern == expected.bitPattern) || ($0.isNaN && expected.isNaN) } == true,
+                "\(values): \(String(describing: ranked)) vs \(expected)")
+        var withNaN = values
+        withNaN[Int(seed % 32)] = .nan
+        let before = withNaN
+        #expect(withNaN.withUnsafeMutableBufferPointer { RegionalResidualScale.middleOfThirtyTwo($0.baseAddress!) } == nil)
+        #expect(zip(withNaN, before).allSatisfy { $0.bitPattern == $1.bitPattern }, "left untouched")
+    }
 }
