@@ -18,12 +18,16 @@
 /// A pixel none of whose samples is flagged gives no candidate, so screening changes no result (tested
 /// against the unscreened detector).
 struct DetectionScreen: Sendable {
+    /// `1 / (n − 1)`: M2 times this is the variance.
     var varianceScale: Float
+    /// `√n`.
     var rootN: Float
-    /// Half the (frame-adjusted) threshold: the detector's `anyNear` bound.
+    /// Half the (frame-adjusted) threshold, `0.5 * threshold` as the detector computes it: its `anyNear` bound,
+    /// and the bound in the spread cap's condition.
     var halfThreshold: Float
-    /// `threshold / 2` as the spread cap's own condition writes it (`0.5 * threshold`).
+    /// How many times the ring's spread a sample's own spread may count (``HotPixelDetectionParameters/spreadCap``).
     var spreadCap: Float
+    /// The minimum shift of the mean residual (8-bit images; 0 otherwise).
     var minimumShift: Float
     /// The temporal gate of the single-sample regional rule, or +∞ when that rule is off.
     var temporalGate: Float

@@ -253,8 +253,8 @@ struct RegionalResidualScale: Sendable {
 
     /// The regional scale of a map computed only where samples ask for it, keeping every block's statistics
     /// once made: the figures of a scale made over the whole map (same blocks, same order, same arithmetic).
-    /// The mean-residual map needs it for the few samples that near a threshold (about a hundred of the
-    /// 30 million of a 3872×2592 RGB stack), where the whole map's scale took ~0.2 s of CPU.
+    /// The mean-residual map needs it for the few samples that near a threshold (by a numpy estimate, about a
+    /// hundred pixels of the 40-frame 3872×2592 bench stack), where the whole map's scale took ~0.2 s of CPU.
     struct BlockCache {
         let map: UnsafePointer<Float>
         let width: Int, height: Int, channels: Int
