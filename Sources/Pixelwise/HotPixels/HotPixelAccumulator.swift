@@ -154,6 +154,22 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         }
     }
 
+    /// Number of bands of rows the state is split into (see ``add(_:toBand:scratch:)``).
+    var bandCount: Int { bandCounts.count }
+
+    /// Applies `frames`, in order, to the rows of `band` only, in one pass, without taking the band's lock: the
+    /// caller makes sure that nothing else updates this band meanwhile (``HotPixelScan``'s pipeline hands each
+    /// band to one worker at a time). `scratch` holds `(width · channels + 16) · frames.count` values.
+    func add(_ frames: [Image<Sample>], toBand band: Int, scratch: UnsafeMutablePointer<Float>) {
+        guard !frames.isEmpty else { return }
+        for frame in frames {
+            precondition(frame.width == geometry.width && frame.height == geometry.height
+                         && frame.channels == geometry.channels, "frame size differs from the accumulator's")
+        }
+        let buffers = frames.map { frame in frame.withUnsafeBuffer { $0 } }
+        withExtendedLifetime(frames) { accumulate(buffers, band: band, scratch: scratch) }
+    }
+
     /// Applies `frames` in order to the rows of `band`: per row, the residual rows of every frame into
     /// `scratch` (while the frame rows are in cache), then one fused pass over the state.
     private func accumulate(_ frames: [ImageBuffer<Sample>], band: Int, scratch: UnsafeMutablePointer<Float>) {

@@ -204,11 +204,14 @@ public enum HotPixelDetector {
             }
             pixel += stride
         }
+        // The middle element by quickselect: the element a sort would put there, without the sort (which took
+        // ~60 ms of one core on a 3872×2592 stack, while the other waited).
         return values.map { list in
             guard !list.isEmpty else { return 1 }
-            var sorted = list
-            sorted.sort()
-            return sorted[sorted.count / 2]
+            var values = list
+            return values.withUnsafeMutableBufferPointer {
+                RegionalResidualScale.select($0.baseAddress!, count: $0.count, rank: $0.count / 2)
+            }
         }
     }
 
@@ -218,8 +221,12 @@ public enum HotPixelDetector {
         var score: Float
     }
 
+    /// The residual method's detection. `screening` (the default) runs the per-pixel rules only on the pixels
+    /// ``DetectionScreen`` flags, which gives the same candidates; the tests turn it off to check that. A
+    /// score map needs every pixel's score, so it is made unscreened.
     static func residual<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
-                                            scoreMap: UnsafeMutableBufferPointer<Float>?) -> HotPixelDetection {
+                                            scoreMap: UnsafeMutableBufferPointer<Float>?,
+                                            screening: Bool = true) -> HotPixelDetection {
         let g = state.geometry
         let n = state.frameCount
         let typical = typicalDeviation(state)
@@ -256,18 +263,26 @@ public enum HotPixelDetector {
             defer { scratch.deallocate() }
             DemosaicFootprint.row(mean.pointer!, width: width, height: height, channels: channels, y: y, into: row, scratch: scratch)
         } : nil
-        let regionalMeanScale = regional && parameters.useRegionalEvidence ? RegionalResidualScale(width: width, height: height, channels: channels,
-                                                                  floors: meanFloors) { y, row in
-            let source = mean.pointer! + y * width * channels
-            for i in 0..<(width * channels) { row[i] = source[i] }
-        } : nil
+        // The mean residual's regional scale is made only for the blocks around the samples that ask for it
+        // (each worker keeps a RegionalResidualScale.BlockCache): by a numpy estimate, about a hundred pixels
+        // of the 40-frame 3872×2592 bench stack.
+        let regionalEvidence = regional && parameters.useRegionalEvidence
         let regionalScale = Float(HotPixelDetectionParameters.regionalScoreScale)
+        // Screened, the blocks where the footprint's z can reach the threshold: only there is it filtered again.
+        let footprintBlocks: (blocksWide: Int, mayReach: [Bool])? = screening && scoreMap == nil ? regionalFootprint.map { scale in
+            (scale.blocksWide, (0..<(scale.blocksWide * scale.blocksHigh)).map { scale.mayReach(threshold, scale: regionalScale, block: $0) })
+        } : nil
         let regionalGate = Float(HotPixelDetectionParameters.regionalGate)
         let temporalGate = Float(HotPixelDetectionParameters.frameAdjustedThreshold(HotPixelDetectionParameters.temporalGate, frames: n))
+        let screen: DetectionScreen? = screening && scoreMap == nil ? DetectionScreen(
+            varianceScale: varianceScale, rootN: rootN, halfThreshold: 0.5 * threshold, spreadCap: spreadCap,
+            minimumShift: minimumShift, temporalGate: regionalEvidence ? temporalGate : .infinity,
+            stuckRangeGate: n >= 3 ? stuckRangeGate : -.infinity) : nil
 
         let partials = Parallel.mapChunks(count: height, minimumChunk: 8) { rows -> [Found] in
             let mean = mean.pointer!, m2 = m2.pointer!, low = low.pointer!, high = high.pointer!
             var found: [Found] = []
+            var meanScale = RegionalResidualScale.BlockCache(map: mean, width: width, height: height, channels: channels)
             let footprintRow = UnsafeMutablePointer<Float>.allocate(capacity: regionalFootprint != nil ? 3 * width * channels : 0)
             defer { footprintRow.deallocate() }
             let footprintZ = UnsafeMutablePointer<Float>.allocate(capacity: regionalFootprint != nil ? width : 0)
@@ -316,13 +331,71 @@ public enum HotPixelDetector {
             let combine = g.cfa == nil && channels >= 3
             let colourChannels = combine ? 3 : channels
             let combineScale = 1 / Float(colourChannels).squareRoot()
+            // The screen's per-sample floors and flicker gates for even and odd rows (a mosaic's colours
+            // alternate by row), its first t and its flags for the row at hand.
+            let rowLength = width * channels
+            let screenRows = UnsafeMutablePointer<Float>.allocate(capacity: screen != nil ? 6 * rowLength : 0)
+            defer { screenRows.deallocate() }
+            if screen != nil {
+                for parity in 0..<2 {
+                    for x in 0..<width {
+                        for c in 0..<channels {
+                            let colourClass = colour(g, x: x, y: parity, channel: c)
+                            screenRows[parity * rowLength + x * channels + c] = floors[colourClass]
+                            screenRows[(2 + parity) * rowLength + x * channels + c] = findFlickering ? flickerGate[colourClass] : .infinity
+                        }
+                    }
+                }
+            }
+            let firstT = screenRows + 4 * rowLength, flagged = screenRows + 5 * rowLength
+            let blockSize = RegionalResidualScale.blockSize
             for y in rows {
+                // Screened, the footprint is filtered only in the blocks where it can reach the threshold.
+                let blockRow = (y / blockSize) * (footprintBlocks?.blocksWide ?? 0)
                 if let regionalFootprint {
-                    DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
-                                          scratch: footprintRow + width * channels)
-                    regionalFootprint.strongestZ(row: footprintRow, y: y, width: width, z: footprintZ, channel: footprintChannel)
+                    if let footprintBlocks {
+                        var run = 0
+                        while run < footprintBlocks.blocksWide {
+                            guard footprintBlocks.mayReach[blockRow + run] else {
+                                run += 1
+                                continue
+                            }
+                            var end = run + 1
+                            while end < footprintBlocks.blocksWide, footprintBlocks.mayReach[blockRow + end] { end += 1 }
+                            DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
+                                                  scratch: footprintRow + width * channels,
+                                                  columns: run * blockSize..<Swift.min(width, end * blockSize))
+                            regionalFootprint.strongestZ(row: footprintRow, y: y, width: width, z: footprintZ,
+                                                         channel: footprintChannel, blocks: run..<end)
+                            run = end
+                        }
+                    } else {
+                        DemosaicFootprint.row(mean, width: width, height: height, channels: channels, y: y, into: footprintRow,
+                                              scratch: footprintRow + width * channels)
+                        regionalFootprint.strongestZ(row: footprintRow, y: y, width: width, z: footprintZ, channel: footprintChannel)
+                    }
+                }
+                if let screen {
+                    let offset = y * rowLength
+                    screen.screen(mean: mean + offset, m2: m2 + offset, low: low + offset, high: high + offset,
+                                  floors: screenRows + (y & 1) * rowLength, flickerGates: screenRows + (2 + (y & 1)) * rowLength,
+                                  count: rowLength, t: firstT, flags: flagged)
                 }
                 for x in 0..<width {
+                    if screen != nil {
+                        // Nothing here can reach a threshold (see DetectionScreen): the pixel gives no candidate.
+                        var needed = false
+                        for c in 0..<channels where flagged[x &* channels &+ c] != 0 { needed = true }
+                        if combine, !needed {
+                            var total: Float = 0
+                            for c in 0..<colourChannels { total += firstT[x &* channels &+ c] }
+                            needed = !(Swift.abs(total * combineScale) < 0.5 * threshold)
+                        }
+                        if let footprintBlocks, !needed, footprintBlocks.mayReach[blockRow + x / blockSize] {
+                            needed = !(Swift.abs(footprintZ[x]) * regionalScale < threshold)
+                        }
+                        if !needed { continue }
+                    }
                     var pixelScore: Float = 0
                     var best: Found? = nil
                     var tValues = ChannelValues()
@@ -376,18 +449,8 @@ public enum HotPixelDetector {
                     // Whether the mean residual stands out against its region's spread (demosaiced images only).
                     func standsOutInRegion() -> Bool {
                         guard regional else { return true }
-                        if let regionalMeanScale {
-                            for c in 0..<channels where Swift.abs(regionalMeanScale.z(means[c], x: x, y: y, channel: c)) >= regionalGate {
-                                return true
-                            }
-                            return false
-                        }
-                        // Without regional evidence the scale of the whole map is not made: computed here for the
-                        // few samples that need it.
-                        for c in 0..<channels {
-                            let z = RegionalResidualScale.z(means[c], x: x, y: y, channel: c, map: UnsafePointer(mean), width: width,
-                                                            height: height, channels: channels, floor: meanFloors[c])
-                            if Swift.abs(z) >= regionalGate { return true }
+                        for c in 0..<channels where Swift.abs(meanScale.z(means[c], x: x, y: y, channel: c, floor: meanFloors[c])) >= regionalGate {
+                            return true
                         }
                         return false
                     }
@@ -415,8 +478,8 @@ public enum HotPixelDetector {
                         // A mean residual far out of line with its region's, whose own spread is large (the
                         // residual follows the scene: a stuck or gain defect) so that t alone stays short; t must
                         // still pass the lenient temporal check.
-                        if let regionalMeanScale, !stuck, shifted, Swift.abs(t) >= temporalGate {
-                            let z = regionalMeanScale.z(m, x: x, y: y, channel: c)
+                        if regionalEvidence, !stuck, shifted, Swift.abs(t) >= temporalGate {
+                            let z = meanScale.z(m, x: x, y: y, channel: c, floor: meanFloors[c])
                             if z * t > 0 { consider(index, t < 0 ? .dead : m >= s ? .hot : .warm, Swift.abs(z) * regionalScale) }
                         }
                         pixelScore = Swift.max(pixelScore, Swift.abs(t))
@@ -447,7 +510,8 @@ public enum HotPixelDetector {
                         }
                         pixelScore = Swift.max(pixelScore, Swift.abs(combined))
                     }
-                    if regionalFootprint != nil {
+                    // (Where the screen found that the footprint cannot reach the threshold it was not filtered.)
+                    if regionalFootprint != nil, footprintBlocks?.mayReach[blockRow + x / blockSize] ?? true {
                         // The defect's footprint in the mean-residual map, against the region's spread of it.
                         let strongest = Int(footprintChannel[x])
                         let strongestZ = footprintZ[x]

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A ``HotPixelAccumulator`` of whichever sample type the frames have.
 public enum AnyHotPixelAccumulator: Sendable {
     case uint8(HotPixelAccumulator<UInt8>)
@@ -67,6 +73,33 @@ public enum AnyHotPixelAccumulator: Sendable {
         }
     }
 
+    /// Number of bands of rows the state is split into.
+    var bandCount: Int {
+        switch self {
+        case .uint8(let a): a.bandCount
+        case .uint16(let a): a.bandCount
+        case .float32(let a): a.bandCount
+        case .float64(let a): a.bandCount
+        }
+    }
+
+    /// Applies `images` (matching geometry), in order, to band `band` only; see
+    /// ``HotPixelAccumulator/add(_:toBand:scratch:)``.
+    func add(_ images: [AnyImage], toBand band: Int, scratch: UnsafeMutablePointer<Float>) {
+        func frames<S: PixelSample>(_ type: S.Type) -> [Image<S>] {
+            images.map { image in
+                guard let typed = image.typed(as: S.self) else { preconditionFailure("frame sample type differs from the accumulator's") }
+                return typed
+            }
+        }
+        switch self {
+        case .uint8(let a): a.add(frames(UInt8.self), toBand: band, scratch: scratch)
+        case .uint16(let a): a.add(frames(UInt16.self), toBand: band, scratch: scratch)
+        case .float32(let a): a.add(frames(Float.self), toBand: band, scratch: scratch)
+        case .float64(let a): a.add(frames(Double.self), toBand: band, scratch: scratch)
+        }
+    }
+
     /// Chan-merges `other` (same geometry) into this one.
     public func merge(_ other: AnyHotPixelAccumulator) {
         switch (self, other) {
@@ -103,12 +136,14 @@ public struct SkippedFrame: Sendable, Equatable {
 
 /// Streams a stack of frames through a ``HotPixelAccumulator`` on every core.
 ///
-/// Frames are loaded by a closure (this module reads no files) in groups of one frame per core: the
-/// group's frames decode in parallel, each into the memory of the frame its worker held before (no new
-/// allocation, so no page faults after the first group), then the group is accumulated in one pass over
-/// the state, its bands spread over every core (see ``HotPixelAccumulator/add(_:)-([Image])``). One pass
-/// per group instead of one per frame halves the memory traffic of the state on two cores, which is what
-/// accumulating costs. Frames are applied in index order, so a scan's result does not depend on timing.
+/// Frames are loaded by a closure (this module reads no files), at most one decoded frame per core in memory,
+/// each decoded into the memory of a frame the scan no longer needs (no new allocation, so no page faults after
+/// the first ones). Every core runs the same loop (``Pipeline``): take a band of rows of the state and apply
+/// to it, in one pass, every decoded frame it has not seen yet; when no band has one, decode the next frame
+/// into a free buffer. Two frames decoded at about the same time are so applied in one pass (the state's memory
+/// traffic, which is what accumulating costs, is halved), and a core whose frame decoded first does not wait
+/// for the other: it starts on the bands with its frame alone. Each band applies the frames in index order with the
+/// same arithmetic whatever the grouping, so a scan's result does not depend on timing (tested).
 /// A frame that fails to load, or whose size or sample type differs from the accumulator's, is skipped
 /// and listed.
 public enum HotPixelScan {
@@ -128,50 +163,194 @@ public enum HotPixelScan {
                            progress: @Sendable () -> Void = {}) rethrows -> (AnyHotPixelAccumulator?, [SkippedFrame]) {
         var skipped: [SkippedFrame] = []
         var state = accumulator
-        let group = Swift.max(1, Parallel.coreCount)
-        // Slot k holds the frame worker k decoded last, whose memory the next decode reuses.
-        let slots = UnsafeMutableBufferPointer<AnyImage?>.allocate(capacity: group)
-        slots.initialize(repeating: nil)
-        defer { slots.deinitialize().deallocate() }
-        let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: group)
-        errors.initialize(repeating: nil)
-        defer { errors.deinitialize().deallocate() }
-        let frameSlots = SendablePointer(slots.baseAddress), errorSlots = SendablePointer(errors.baseAddress)
+        let buffers = Swift.max(1, Parallel.coreCount)
         var next = 0
-        while next < frameCount {
-            let first = next, count = Swift.min(group, frameCount - next)
-            Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
-                for k in range {
+        var decoded: [AnyImage] = [], spare: [AnyImage] = []
+        // Without a state to continue, the first frame that loads fixes the geometry: a first group of frames is
+        // decoded in parallel, here, where `geometry` may throw.
+        while state == nil, next < frameCount {
+            let first = next, count = Swift.min(buffers, frameCount - next)
+            let results = Parallel.mapChunks(count: count, minimumChunk: 1) { range in
+                range.map { k -> Result<AnyImage, FrameError> in
                     defer { progress() }
-                    let reusable = frameSlots.pointer![k]
-                    frameSlots.pointer![k] = nil
-                    do {
-                        frameSlots.pointer![k] = try load(first + k, reusable)
-                        errorSlots.pointer![k] = nil
-                    } catch {
-                        frameSlots.pointer![k] = reusable
-                        errorSlots.pointer![k] = String(describing: error)
+                    do { return .success(try load(first + k, nil)) } catch { return .failure(FrameError(String(describing: error))) }
+                }
+            }.flatMap { $0 }
+            for (k, result) in results.enumerated() {
+                switch result {
+                case .failure(let error): skipped.append(SkippedFrame(index: first + k, reason: error.reason))
+                case .success(let frame):
+                    if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame)) }
+                    if let reason = state!.mismatch(frame) {
+                        skipped.append(SkippedFrame(index: first + k, reason: reason))
+                        spare.append(frame)
+                    } else {
+                        decoded.append(frame)
                     }
                 }
             }
-            var frames: [AnyImage] = []
-            for k in 0..<count {
-                if let error = errors[k] {
-                    skipped.append(SkippedFrame(index: first + k, reason: error))
-                    continue
-                }
-                guard let frame = slots[k] else { continue }
-                // Without a state to continue, the first frame that loads fixes the geometry.
-                if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame)) }
-                if let reason = state!.mismatch(frame) {
-                    skipped.append(SkippedFrame(index: first + k, reason: reason))
-                } else {
-                    frames.append(frame)
-                }
-            }
-            state?.add(frames)
             next += count
         }
+        guard let state else { return (nil, skipped) }
+        let pipeline = Pipeline(state: state, frames: next..<frameCount, buffers: buffers, decoded: decoded, spare: spare)
+        Parallel.forEachChunk(count: buffers, minimumChunk: 1) { workers in
+            for _ in workers { pipeline.work(load: load, progress: progress) }
+        }
+        skipped += pipeline.skipped.sorted { $0.index < $1.index }
         return (state, skipped)
+    }
+
+    /// A frame's load error, as the reason it is skipped.
+    struct FrameError: Error {
+        let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    /// The shared work of a scan's cores: decoding frames into free buffers and applying decoded frames to
+    /// bands of the state, under one lock.
+    ///
+    /// Frames are claimed for decoding in index order and join the sequence of accepted frames in index order
+    /// (a frame decoded early waits for the ones before it). A band takes every accepted frame it has not
+    /// applied yet; the band furthest behind goes first, so that the oldest frame's buffer frees soonest. A
+    /// buffer is free once every band has applied its frame. A core waits only while every task is running
+    /// on another core, so the loop cannot deadlock however many cores actually run it.
+    final class Pipeline: @unchecked Sendable {
+        private let state: AnyHotPixelAccumulator
+        private let buffers: Int
+        private let frames: Range<Int>
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        // Guarded by `lock`:
+        /// Next frame to decode.
+        private var nextFrame: Int
+        /// Frames before this one have joined `accepted` or `skipped`.
+        private var resolvedFrame: Int
+        /// Frames decoded (or failed) ahead of `resolvedFrame`, by index.
+        private var outcomes: [Int: Result<AnyImage, FrameError>] = [:]
+        /// Accepted frames in order; those every band has applied are released (nil).
+        private var accepted: [AnyImage?]
+        /// Accepted frames before this position have been released.
+        private var released = 0
+        /// Frames holding a buffer: being decoded, waiting to join, or not yet applied by every band.
+        private var inFlight: Int
+        /// Frames whose memory the next decodes may reuse.
+        private var spare: [AnyImage]
+        /// Accepted frames applied by each band, and whether a core is applying frames to it now.
+        private var applied: [Int]
+        private var busy: [Bool]
+        private(set) var skipped: [SkippedFrame] = []
+
+        init(state: AnyHotPixelAccumulator, frames: Range<Int>, buffers: Int, decoded: [AnyImage], spare: [AnyImage]) {
+            self.state = state
+            self.frames = frames
+            self.buffers = Swift.max(buffers, decoded.count)
+            nextFrame = frames.lowerBound
+            resolvedFrame = frames.lowerBound
+            accepted = decoded
+            inFlight = decoded.count
+            self.spare = spare
+            applied = Array(repeating: 0, count: state.bandCount)
+            busy = Array(repeating: false, count: state.bandCount)
+            pthread_mutex_init(lock, nil)
+            pthread_cond_init(changed, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(changed)
+            pthread_mutex_destroy(lock)
+            changed.deallocate()
+            lock.deallocate()
+        }
+
+        /// One core's loop; returns when every frame is decoded and applied to every band.
+        func work(load: (Int, AnyImage?) throws -> AnyImage, progress: () -> Void) {
+            let rowLength = state.geometry.width * state.geometry.channels
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (rowLength + 16) * buffers)
+            defer { scratch.deallocate() }
+            pthread_mutex_lock(lock)
+            while true {
+                // Band work first: a core decodes only when no band has a frame to apply, so that both cores
+                // finish a group's bands together and then decode the next frames together, which keeps frames
+                // arriving in pairs (one pass over the state for two frames). Deciding the other way round let
+                // the cores drift into turns — one decoding while the other applied single frames — and the
+                // state's traffic grew back.
+                if let band = laggingBand() {
+                    busy[band] = true
+                    let start = applied[band], end = accepted.count
+                    let group = accepted[start..<end].map { $0! }
+                    pthread_mutex_unlock(lock)
+                    state.add(group, toBand: band, scratch: scratch)
+                    pthread_mutex_lock(lock)
+                    applied[band] = end
+                    busy[band] = false
+                    release()
+                    pthread_cond_broadcast(changed)
+                    continue
+                }
+                if nextFrame < frames.upperBound, inFlight < buffers {
+                    let index = nextFrame
+                    nextFrame += 1
+                    inFlight += 1
+                    let reusable = spare.popLast()
+                    pthread_mutex_unlock(lock)
+                    let outcome: Result<AnyImage, FrameError>
+                    do { outcome = .success(try load(index, reusable)) } catch {
+                        outcome = .failure(FrameError(String(describing: error)))
+                    }
+                    progress()
+                    pthread_mutex_lock(lock)
+                    if case .failure = outcome, let reusable { spare.append(reusable) }
+                    outcomes[index] = outcome
+                    resolve()
+                    pthread_cond_broadcast(changed)
+                    continue
+                }
+                if resolvedFrame == frames.upperBound, !busy.contains(true), !applied.contains(where: { $0 < accepted.count }) {
+                    break
+                }
+                pthread_cond_wait(changed, lock)
+            }
+            pthread_mutex_unlock(lock)
+        }
+
+        /// Moves decoded frames that are next in index order into `accepted` (or `skipped`). Under the lock.
+        private func resolve() {
+            while let outcome = outcomes.removeValue(forKey: resolvedFrame) {
+                switch outcome {
+                case .failure(let error):
+                    skipped.append(SkippedFrame(index: resolvedFrame, reason: error.reason))
+                    inFlight -= 1
+                case .success(let frame):
+                    if let reason = state.mismatch(frame) {
+                        skipped.append(SkippedFrame(index: resolvedFrame, reason: reason))
+                        spare.append(frame)
+                        inFlight -= 1
+                    } else {
+                        accepted.append(frame)
+                    }
+                }
+                resolvedFrame += 1
+            }
+        }
+
+        /// The idle band with the fewest accepted frames applied, among those with frames to apply. Under the lock.
+        private func laggingBand() -> Int? {
+            var best: Int? = nil
+            for band in applied.indices where !busy[band] && applied[band] < accepted.count {
+                if best == nil || applied[band] < applied[best!] { best = band }
+            }
+            return best
+        }
+
+        /// Frees the buffers of the frames every band has applied. Under the lock.
+        private func release() {
+            let everywhere = applied.min() ?? accepted.count
+            while released < everywhere {
+                spare.append(accepted[released]!)
+                accepted[released] = nil
+                released += 1
+                inFlight -= 1
+            }
+        }
     }
 }

@@ -21,6 +21,9 @@ struct RegionalResidualScale: Sendable {
     private(set) var spread: [Float]
     /// `1 / spread`.
     private let inverseSpread: [Float]
+    /// Smallest and largest value of the map over each block (every pixel, not the sample the statistics
+    /// take), per channel: `2 * ((by * blocksWide + bx) * channels + c)` and the next. NaNs are passed over.
+    let extremes: [Float]
 
     /// Statistics of the map `value(x, y, c)` over a `width` × `height` image. `floors[c]` is the smallest
     /// spread accepted for channel `c` (a map that is flat by construction must not make any wiggle sure).
@@ -32,9 +35,11 @@ struct RegionalResidualScale: Sendable {
         blocksHigh = high
         self.channels = channels
         // One band of block rows per task: the map's rows are made once, into a band buffer.
-        let bands = Parallel.mapChunks(count: high, minimumChunk: 1) { blockRows -> [(Float, Float)] in
+        let bands = Parallel.mapChunks(count: high, minimumChunk: 1) { blockRows -> ([(Float, Float)], [Float]) in
             var stats: [(Float, Float)] = []
             stats.reserveCapacity(blockRows.count * wide * channels)
+            var extremes: [Float] = []
+            extremes.reserveCapacity(2 * blockRows.count * wide * channels)
             let rowLength = width * channels
             let band = UnsafeMutablePointer<Float>.allocate(capacity: size * rowLength)
             defer { band.deallocate() }
@@ -51,39 +56,110 @@ struct RegionalResidualScale: Sendable {
                             UnsafePointer(band + $0 * rowLength)
                         })
                     }
+                    RegionalResidualScale.appendExtremes(of: UnsafePointer(band + x0 * channels), rows: rows, rowLength: rowLength,
+                                                         samples: columns * channels, channels: channels, to: &extremes)
                 }
             }
-            return stats
+            return (stats, extremes)
         }
-        let raw = bands.flatMap { $0 }
-        var centre = [Float](repeating: 0, count: raw.count)
-        var spread = [Float](repeating: 0, count: raw.count)
-        var neighbours = [Float](repeating: 0, count: 9)
-        for by in 0..<high {
-            for bx in 0..<wide {
-                for c in 0..<channels {
-                    var count = 0
-                    var spreads: [Float] = []
-                    for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
-                        for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
-                            let block = raw[(ny * wide + nx) * channels + c]
-                            neighbours[count] = block.0
-                            count += 1
-                            spreads.append(block.1)
+        extremes = bands.flatMap { $0.1 }
+        let raw = bands.flatMap { $0.0 }
+        // Each block's region, in parallel (every entry depends on the block statistics only).
+        let regions = raw.withUnsafeBufferPointer { raw in
+            let blocks = SendableConstPointer(raw.baseAddress!)
+            return Parallel.mapChunks(count: high, minimumChunk: 8) { blockRows -> [(Float, Float)] in
+                var regions: [(Float, Float)] = []
+                regions.reserveCapacity(blockRows.count * wide * channels)
+                for by in blockRows {
+                    for bx in 0..<wide {
+                        for c in 0..<channels {
+                            regions.append(RegionalResidualScale.region(bx: bx, by: by, channel: c, blocksWide: wide, blocksHigh: high,
+                                                                        floor: floors[c]) { blocks.pointer![$0 * channels + c] })
                         }
                     }
-                    let largest = RegionalResidualScale.widenedSpread(spreads)
-                    let index = (by * wide + bx) * channels + c
-                    centre[index] = neighbours.withUnsafeMutableBufferPointer {
-                        RegionalResidualScale.median($0.baseAddress!, count: count)
+                }
+                return regions
+            }.flatMap { $0 }
+        }
+        centre = regions.map(\.0)
+        spread = regions.map(\.1)
+        inverseSpread = spread.map { 1 / $0 }
+    }
+
+    /// Appends, per channel, the smallest and the largest of the `samples` interleaved values starting at
+    /// `start` in each of `rows` rows `rowLength` apart (NaNs passed over). Sixteen lanes at a time: the lane
+    /// at offset `o` holds channel `o % channels`, since `start` is a pixel's first sample.
+    static func appendExtremes(of start: UnsafePointer<Float>, rows: Int, rowLength: Int, samples: Int, channels: Int,
+                               to extremes: inout [Float]) {
+        typealias F = SIMD16<Float>
+        var low = ChannelValues(), high = ChannelValues()
+        for c in 0..<channels {
+            low[c] = .infinity
+            high[c] = -.infinity
+        }
+        var offset = 0
+        while offset < samples {
+            let lanes = Swift.min(16, samples - offset)
+            if lanes == 16 {
+                var lowest = F(repeating: .infinity), highest = F(repeating: -.infinity)
+                for r in 0..<rows {
+                    let v = UnsafeRawPointer(start + (r &* rowLength &+ offset)).loadUnaligned(as: F.self)
+                    lowest = lowest.replacing(with: v, where: v .< lowest)
+                    highest = highest.replacing(with: v, where: v .> highest)
+                }
+                for lane in 0..<16 {
+                    let c = (offset + lane) % channels
+                    low[c] = Swift.min(low[c], lowest[lane])
+                    high[c] = Swift.max(high[c], highest[lane])
+                }
+            } else {
+                for r in 0..<rows {
+                    for lane in 0..<lanes {
+                        let v = start[r &* rowLength &+ offset &+ lane], c = (offset + lane) % channels
+                        if v < low[c] { low[c] = v }
+                        if v > high[c] { high[c] = v }
                     }
-                    spread[index] = Swift.max(largest, floors[c])
                 }
             }
+            offset += lanes
         }
-        self.centre = centre
-        self.spread = spread
-        inverseSpread = spread.map { 1 / $0 }
+        for c in 0..<channels {
+            extremes.append(low[c])
+            extremes.append(high[c])
+        }
+    }
+
+    /// Whether some pixel of block `block` (`by * blocksWide + bx`) can have `|z| · scale ≥ threshold` in some
+    /// channel: z is monotone in the value, so the block's extremes bound it (exactly, rounding included).
+    func mayReach(_ threshold: Float, scale: Float, block: Int) -> Bool {
+        for c in 0..<channels {
+            let index = block * channels + c
+            let low = (extremes[2 * index] - centre[index]) * inverseSpread[index]
+            let high = (extremes[2 * index + 1] - centre[index]) * inverseSpread[index]
+            // Written as "not below", so that a NaN counts as reaching.
+            if !(Swift.abs(low) * scale < threshold) || !(Swift.abs(high) * scale < threshold) { return true }
+        }
+        return false
+    }
+
+    /// The centre and spread of the region of block (`bx`, `by`), channel `c`: the median of the centres of the
+    /// block and its in-bounds neighbours (row by row), and the second largest of their spreads
+    /// (``widenedSpread(_:count:)``), at least `floor`. `block(b)` gives block `b`'s (median, spread).
+    @inline(__always)
+    static func region(bx: Int, by: Int, channel c: Int, blocksWide wide: Int, blocksHigh high: Int, floor: Float,
+                       block: (Int) -> (Float, Float)) -> (Float, Float) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { buffer in
+            let centres = buffer.baseAddress!, spreads = centres + 9
+            var count = 0
+            for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
+                for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
+                    (centres[count], spreads[count]) = block(ny * wide + nx)
+                    count += 1
+                }
+            }
+            let largest = widenedSpread(spreads, count: count)
+            return (median(centres, count: count), Swift.max(largest, floor))
+        }
     }
 
     /// Median and robust spread (1.4826 × median absolute deviation) of channel `c` over the block at
@@ -115,43 +191,114 @@ struct RegionalResidualScale: Sendable {
                 }
             }
         }
+        if count == 32, let median = middleOfThirtyTwo(gathered) {
+            // A whole block (the usual case): both medians by a sorting network, without branches.
+            for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
+            if let spread = middleOfThirtyTwo(gathered) { return (median, 1.4826 * spread) }
+        }
         let median = RegionalResidualScale.median(gathered, count: count)
         for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
         return (median, 1.4826 * RegionalResidualScale.median(gathered, count: count))
     }
 
+    /// The compare-exchanges of Batcher's odd-even merge sort of 32 values (191 of them).
+    static let sortingNetwork32: [(Int32, Int32)] = {
+        var pairs: [(Int32, Int32)] = []
+        let n = 32
+        var p = 1
+        while p < n {
+            var k = p
+            while k >= 1 {
+                var j = k % p
+                while j + k < n {
+                    for i in 0..<Swift.min(k, n - j - k) where (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        pairs.append((Int32(i + j), Int32(i + j + k)))
+                    }
+                    j += 2 * k
+                }
+                k /= 2
+            }
+            p *= 2
+        }
+        return pairs
+    }()
+
+    /// ``median(_:count:)`` of exactly 32 values, `½ (16th + 17th smallest)`, sorted by a fixed network of
+    /// minima and maxima instead of quickselect, whose unpredictable branches made the block statistics the
+    /// detection's largest cost: the same two values as a sort's, so the same median. Sorts the values in
+    /// place. Nil (values untouched) when one is NaN, which has no place in an order: the caller then uses
+    /// quickselect as before.
+    static func middleOfThirtyTwo(_ values: UnsafeMutablePointer<Float>) -> Float? {
+        for i in 0..<32 where values[i].isNaN { return nil }
+        sortingNetwork32.withUnsafeBufferPointer { pairs in
+            for (i, j) in pairs {
+                // A two-lane select, so that the exchange compiles to a compare and blends, not a branch
+                // (a scalar `b < a ? b : a` became one, mispredicted half the time).
+                let pair = SIMD2(values[Int(i)], values[Int(j)]), swapped = SIMD2(pair[1], pair[0])
+                values[Int(i)] = pair.replacing(with: swapped, where: swapped .< pair)[0]
+                values[Int(j)] = pair.replacing(with: swapped, where: pair .< swapped)[0]
+            }
+        }
+        return 0.5 * (values[15] + values[16])
+    }
+
     /// The robust z of `value` against the region around pixel (`x`, `y`) of channel `c` of the map `map`
-    /// (`width` × `height` × `channels`), computed for that one block and its neighbours: the same figure as
-    /// ``z(_:x:y:channel:)`` of a scale made over the whole map, for the few samples that need it.
+    /// (`width` × `height` × `channels`), computed for that one block and its neighbours: the same figure, bit
+    /// for bit, as ``z(_:x:y:channel:)`` of a scale made over the whole map, for the few samples that need it.
     static func z(_ value: Float, x: Int, y: Int, channel c: Int, map: UnsafePointer<Float>, width: Int, height: Int,
                   channels: Int, floor: Float) -> Float {
-        let size = blockSize
-        let wide = Swift.max(1, (width + size - 1) / size), high = Swift.max(1, (height + size - 1) / size)
-        let bx = x / size, by = y / size
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: size * size + 9) { buffer in
-            let gathered = buffer.baseAddress!, centres = gathered + size * size
-            var count = 0
-            var spreads: [Float] = []
-            for ny in Swift.max(0, by - 1)...Swift.min(high - 1, by + 1) {
-                for nx in Swift.max(0, bx - 1)...Swift.min(wide - 1, bx + 1) {
-                    let y0 = ny * size, x0 = nx * size
-                    let block = blockStatistics(x0: x0, columns: Swift.min(size, width - x0), y0: y0,
-                                                rows: Swift.min(size, height - y0), channel: c, channels: channels,
-                                                gathered: gathered) { map + (y0 + $0) * width * channels }
-                    centres[count] = block.0
-                    count += 1
-                    spreads.append(block.1)
-                }
+        var blocks = BlockCache(map: map, width: width, height: height, channels: channels)
+        return blocks.z(value, x: x, y: y, channel: c, floor: floor)
+    }
+
+    /// The regional scale of a map computed only where samples ask for it, keeping every block's statistics
+    /// once made: the figures of a scale made over the whole map (same blocks, same order, same arithmetic).
+    /// The mean-residual map needs it for the few samples that near a threshold (by a numpy estimate, about a
+    /// hundred pixels of the 40-frame 3872×2592 bench stack), where the whole map's scale took ~0.2 s of CPU.
+    struct BlockCache {
+        let map: UnsafePointer<Float>
+        let width: Int, height: Int, channels: Int
+        let blocksWide: Int, blocksHigh: Int
+        private var blocks: [Int: (Float, Float)] = [:]
+
+        init(map: UnsafePointer<Float>, width: Int, height: Int, channels: Int) {
+            self.map = map
+            self.width = width
+            self.height = height
+            self.channels = channels
+            blocksWide = Swift.max(1, (width + blockSize - 1) / blockSize)
+            blocksHigh = Swift.max(1, (height + blockSize - 1) / blockSize)
+        }
+
+        /// Robust z of `value` at pixel (`x`, `y`), channel `c`, with `floor` the channel's smallest spread.
+        mutating func z(_ value: Float, x: Int, y: Int, channel c: Int, floor: Float) -> Float {
+            let size = blockSize
+            let (centre, spread) = RegionalResidualScale.region(bx: x / size, by: y / size, channel: c, blocksWide: blocksWide,
+                                                                blocksHigh: blocksHigh, floor: floor) { block($0, channel: c) }
+            return (value - centre) * (1 / spread)
+        }
+
+        private mutating func block(_ index: Int, channel c: Int) -> (Float, Float) {
+            let key = index * channels + c
+            if let known = blocks[key] { return known }
+            let size = blockSize
+            let x0 = (index % blocksWide) * size, y0 = (index / blocksWide) * size
+            let map = map, rowLength = width * channels
+            let statistics = withUnsafeTemporaryAllocation(of: Float.self, capacity: size * size) { gathered in
+                blockStatistics(x0: x0, columns: Swift.min(size, width - x0), y0: y0, rows: Swift.min(size, height - y0),
+                                channel: c, channels: channels, gathered: gathered.baseAddress!) { map + (y0 + $0) * rowLength }
             }
-            return (value - median(centres, count: count)) / Swift.max(widenedSpread(spreads), floor)
+            blocks[key] = statistics
+            return statistics
         }
     }
 
     /// The spread of a region from the spreads of its (up to 9) blocks: the second largest, not the largest,
     /// because a strong defect inflates its own block's spread.
-    static func widenedSpread(_ spreads: [Float]) -> Float {
+    static func widenedSpread(_ spreads: UnsafePointer<Float>, count: Int) -> Float {
         var largest: Float = 0, secondLargest: Float = 0
-        for spread in spreads {
+        for i in 0..<count {
+            let spread = spreads[i]
             if spread > largest {
                 secondLargest = largest
                 largest = spread
@@ -159,18 +306,19 @@ struct RegionalResidualScale: Sendable {
                 secondLargest = Swift.max(secondLargest, spread)
             }
         }
-        return spreads.count >= 4 ? secondLargest : largest
+        return count >= 4 ? secondLargest : largest
     }
 
     /// For every pixel of row `y` of `map` (`width` pixels, channels interleaved), the robust z of the channel
     /// whose |z| is largest, and that channel. One pass per block: the pixels of a block share its scale.
+    /// `blocks`, when given, limits this to the pixels of those blocks (columns of blocks of the row).
     func strongestZ(row: UnsafePointer<Float>, y: Int, width: Int, z: UnsafeMutablePointer<Float>,
-                    channel: UnsafeMutablePointer<Int32>) {
+                    channel: UnsafeMutablePointer<Int32>, blocks: Range<Int>? = nil) {
         let size = RegionalResidualScale.blockSize
         let blockRow = (y / size) * blocksWide
         centre.withUnsafeBufferPointer { centre in
             inverseSpread.withUnsafeBufferPointer { inverse in
-                for bx in 0..<blocksWide {
+                for bx in blocks ?? 0..<blocksWide {
                     let start = bx * size, end = Swift.min(width, start + size)
                     let block = (blockRow + bx) * channels
                     var middle = ChannelValues(), scale = ChannelValues()
@@ -214,7 +362,7 @@ struct RegionalResidualScale: Sendable {
     }
 
     /// The value of rank `rank` (0-based) among `count` values, by quickselect (Hoare partition, middle pivot).
-    private static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
+    static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
         var low = 0, high = count - 1
         while low < high {
             let pivot = values[low + (high - low) / 2]
@@ -270,19 +418,26 @@ enum DemosaicFootprint {
     static let norm: Float = kernel.reduce(0) { $0 + $1 * $1 }.squareRoot()
 
     /// Row `y` of the filtered map (all channels, interleaved) of the `width` × `height` × `channels` map
-    /// `map`, borders extended with the nearest value. `scratch` holds `2 · width · channels` values.
+    /// `map`, borders extended with the nearest value, at the pixels of `columns` (all of them by default; the
+    /// rest of `output` is left as it was). `scratch` holds `2 · width · channels` values.
     ///
     /// Separable: with `t = [½ 1 ½]` and `u = box₃ ∗ t = [½ 3⁄2 2 3⁄2 ½]`, `R∗b = (box₃∗b − b)/8`, so the kernel
-    /// is `9⁄8 (t⊗t) − 1⁄8 (u⊗u)`: two separable passes of 3 and 5 taps instead of 25 taps.
+    /// is `9⁄8 (t⊗t) − 1⁄8 (u⊗u)`: two separable passes of 3 and 5 taps instead of 25 taps. Every pixel gets
+    /// the same value whatever `columns` is.
     static func row(_ map: UnsafePointer<Float>, width: Int, height: Int, channels: Int, y: Int,
-                    into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                    into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                    columns: Range<Int>? = nil) -> Void {
+        let columns = columns ?? 0..<width
+        guard !columns.isEmpty else { return }
         let rowLength = width * channels
         func source(_ dy: Int) -> UnsafePointer<Float> { map + Swift.min(height - 1, Swift.max(0, y + dy)) * rowLength }
         let above2 = source(-2), above = source(-1), centre = source(0), below = source(1), below2 = source(2)
         let narrow = scratch, wide = scratch + rowLength
         // Wrapping index arithmetic (indices stay in range): overflow checks would keep these loops scalar.
-        var i = 0
-        while i < rowLength {
+        // The vertical pass covers the columns and the two beside them on either side.
+        var i = Swift.max(0, columns.lowerBound - 2) * channels
+        let verticalEnd = Swift.min(width, columns.upperBound + 2) * channels
+        while i < verticalEnd {
             narrow[i] = 0.5 * (above[i] + below[i]) + centre[i]
             wide[i] = 0.5 * (above2[i] + below2[i]) + 1.5 * (above[i] + below[i]) + 2 * centre[i]
             i &+= 1
@@ -291,20 +446,21 @@ enum DemosaicFootprint {
             row[Swift.min(width - 1, Swift.max(0, x)) * channels + c]
         }
         // Interior pixels as one flat loop over the interleaved samples (neighbours are ±channels apart).
-        if width >= 5 {
+        let interiorStart = Swift.max(2, columns.lowerBound), interiorEnd = Swift.min(width - 2, columns.upperBound)
+        if interiorStart < interiorEnd {
             let one = channels, two = 2 * channels
-            var j = two
-            while j < rowLength &- two {
+            var j = interiorStart * channels
+            let end = interiorEnd * channels
+            while j < end {
                 let t = 0.5 * (narrow[j &- one] + narrow[j &+ one]) + narrow[j]
                 let u = 0.5 * (wide[j &- two] + wide[j &+ two]) + 1.5 * (wide[j &- one] + wide[j &+ one]) + 2 * wide[j]
                 output[j] = 1.125 * t - 0.125 * u
                 j &+= 1
             }
         }
-        for x in 0..<width {
-            if x >= 2 && x + 2 < width {
-                continue
-            } else {
+        // The two pixels at either end, whose taps are clamped to the row.
+        func border(_ pixels: Range<Int>) {
+            for x in pixels.clamped(to: columns) {
                 for c in 0..<channels {
                     let t = 0.5 * (at(narrow, x - 1, c) + at(narrow, x + 1, c)) + at(narrow, x, c)
                     let u = 0.5 * (at(wide, x - 2, c) + at(wide, x + 2, c))
@@ -313,6 +469,9 @@ enum DemosaicFootprint {
                 }
             }
         }
+        let left = 0..<Swift.min(2, width)
+        border(left)
+        border(Swift.max(left.upperBound, width - 2)..<width)
     }
 
     /// The same row by direct 5×5 correlation with ``kernel``: the reference the tests compare `row` with.

@@ -333,3 +333,71 @@ struct HotPixelScanTests {
         #expect(skipped[1].reason.contains("differs from the first frame"))
     }
 }
+
+/// The scan's pipeline (``HotPixelScan/Pipeline``): decoding and band passes interleaved on several cores give
+/// the statistics of one-at-a-time adds, bit for bit, whatever the timing, the number of cores and of buffers.
+@Suite("Hot pixels: scan pipeline")
+struct HotPixelScanPipelineTests {
+    struct Unreadable: Error, CustomStringConvertible { var description: String { "unreadable" } }
+
+    /// Runs the pipeline over `images` (nil: a frame that fails to load) with `workers` loops and `buffers`
+    /// frame buffers; loads sleep a random while so that frames finish out of order.
+    func pipelineRun(_ images: [Image<UInt8>?], geometry: HotPixelGeometry, workers: Int, buffers: Int,
+                     seed: UInt64) -> (HotPixelAccumulator<UInt8>, [SkippedFrame]) {
+        let accumulator = HotPixelAccumulator<UInt8>(geometry: geometry)
+        let pipeline = HotPixelScan.Pipeline(state: .uint8(accumulator), frames: 0..<images.count, buffers: buffers,
+                                             decoded: [], spare: [])
+        let delays = (0..<images.count).map { UInt32((seed &* 2654435761 &+ UInt64($0) &* 40503) % 3000) }
+        Parallel.forEachChunk(count: workers, minimumChunk: 1) { range in
+            for _ in range {
+                pipeline.work(load: { index, reusable in
+                    usleep(delays[index])
+                    guard let image = images[index] else { throw Unreadable() }
+                    let count = image.width * image.height * image.channels
+                    if let storage = reusable?.typed(as: UInt8.self)?.storageForReuse, storage.count >= count {
+                        image.withUnsafeBuffer { source in
+                            for y in 0..<image.height {
+                                (storage.base + y * image.width * image.channels).update(from: source.rowPointer(y),
+                                                                                         count: image.width * image.channels)
+                            }
+                        }
+                        return .uint8(Image(storage: storage, width: image.width, height: image.height, channels: image.channels))
+                    }
+                    return .uint8(Image(width: image.width, height: image.height, channels: image.channels, samples: image.samples))
+                }, progress: {})
+            }
+        }
+        return (accumulator, pipeline.skipped.sorted { $0.index < $1.index })
+    }
+
+    @Test("Any number of cores and buffers give one-at-a-time statistics bit for bit; bad frames are listed",
+          arguments: [(1, 1), (2, 2), (3, 2), (2, 3), (5, 2), (4, 4)])
+    func pipelineMatchesSerial(workers: Int, buffers: Int) {
+        let width = 41, height = 300, channels = 3
+        let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: .residual)
+        var images: [Image<UInt8>?] = (0..<13).map { scene(width: width, height: height, channels: channels, seed: 500 + UInt64($0)) }
+        images[2] = nil
+        images[9] = scene(width: 7, height: 5, channels: channels, seed: 3)
+        images[12] = nil
+        let serial = HotPixelAccumulator<UInt8>(geometry: geometry)
+        for (index, image) in images.enumerated() where index != 9 { if let image { serial.add(image) } }
+        for seed in UInt64(1)...3 {
+            let (state, skipped) = pipelineRun(images, geometry: geometry, workers: workers, buffers: buffers, seed: seed)
+            #expect(skipped.map(\.index) == [2, 9, 12] && skipped[0].reason == "unreadable")
+            #expect(skipped[1].reason.contains("differs from the first frame"))
+            #expect(state.frameCount == 10)
+            #expect(Array(state.mean) == Array(serial.mean) && Array(state.m2) == Array(serial.m2))
+            #expect(Array(state.minimum) == Array(serial.minimum) && Array(state.maximum) == Array(serial.maximum))
+        }
+    }
+
+    @Test("A pipeline over no frames, or only bad ones, ends at once and leaves the state as it was")
+    func emptyAndAllBad() {
+        let geometry = HotPixelGeometry(width: 9, height: 4, channels: 1, sampleType: .uint8, cfa: nil, method: .residual)
+        for images in [[Image<UInt8>?](), [nil, nil]] {
+            let (state, skipped) = pipelineRun(images, geometry: geometry, workers: 2, buffers: 2, seed: 1)
+            #expect(state.frameCount == 0 && skipped.count == images.count)
+            #expect(state.mean.allSatisfy { $0 == 0 })
+        }
+    }
+}
