@@ -104,11 +104,18 @@ def run_workload(w: Workload) -> dict:
         result["met"] = result["ratio"] <= w.target_ratio
     else:
         result["met"] = None
-    ratio = f"{result['ratio']:.3f}" if result["ratio"] is not None else "—"
+    ratio = format_ratio(result["ratio"])
     print(f"    median ours {result['ours_median']:.3f} s, {w.peer_name} "
           f"{(result['peer_median'] or 0):.3f} s, ratio {ratio}"
           + ("" if result["met"] is None else (" (target met)" if result["met"] else " (TARGET MISSED)")), flush=True)
     return result
+
+
+def format_ratio(ratio: float | None) -> str:
+    """Three decimals, or three significant digits below 0.01 (a 0.0004 ratio must not print as 0.000)."""
+    if ratio is None:
+        return "—"
+    return f"{ratio:.3f}" if ratio >= 0.01 else f"{ratio:.3g}"
 
 
 def machine_line() -> str:
@@ -136,7 +143,7 @@ def render(title: str, suite: str, results: list[dict], extra: str, quick: bool)
                 return format(v, fmt) if v is not None else "—"
             met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
             lines.append(f"| {r['name']} | {f(r['ours_median'], '.3f')} | {r['peer_name']} | {f(r['peer_median'], '.3f')} "
-                         f"| {f(r['ratio'], '.3f')} | {f(r['ours_peak_mb'], '.0f')} | {f(r['peer_peak_mb'], '.0f')} "
+                         f"| {format_ratio(r['ratio'])} | {f(r['ours_peak_mb'], '.0f')} | {f(r['peer_peak_mb'], '.0f')} "
                          f"| {r['target'] or '—'} | {met} |")
         notes = [f"- {r['name']}: {r['notes']}" for r in results if r.get("notes")]
         if notes:
