@@ -52,13 +52,16 @@ public enum HotPixelStateError: Error, Equatable, CustomStringConvertible {
 /// end-8   8    checksum: a 64-bit multiply-rotate hash of every byte before it
 /// ```
 public enum HotPixelStateFile {
+    /// The format version this build writes and reads.
     public static let version = 1
     static let magic: [UInt8] = Array("PXHOTST\0".utf8)
     static let headerSize = 64
 
     /// A state read from a file: the statistics and the frames they contain.
     public struct Contents: Sendable {
+        /// The statistics.
         public var state: AnyHotPixelAccumulator
+        /// The accumulated frames' paths, in order (what `--resume` skips).
         public var frames: [String]
     }
 

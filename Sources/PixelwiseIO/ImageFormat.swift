@@ -74,8 +74,10 @@ public struct ImageReadOptions: Sendable {
     /// Whether uncompressed formats (NPY) may be memory-mapped instead of read into memory.
     public var allowMemoryMap: Bool
 
+    /// The default limit of ``maxPixels``: 2^31 pixels.
     public static let defaultMaxPixels = 1 << 31
 
+    /// Options with the defaults: the 2^31-pixel limit, NPY files mapped when possible.
     public init(maxPixels: Int = ImageReadOptions.defaultMaxPixels, allowMemoryMap: Bool = true) {
         self.maxPixels = maxPixels
         self.allowMemoryMap = allowMemoryMap
@@ -106,6 +108,7 @@ public struct ImageWriteOptions: Sendable {
     /// PNG (zlib) compression level, 0 (none, fastest) to 9 (smallest, slowest).
     public var pngCompressionLevel: Int
 
+    /// Options with the defaults (format from the extension, JPEG quality 95).
     public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate,
                 pngCompressionLevel: Int = PNG.defaultCompressionLevel) {
         self.format = format

@@ -9,11 +9,16 @@ import Pixelwise
 public enum NPY {
     /// The element type of an array, from its `descr`.
     public struct DataType: Sendable, Equatable, CustomStringConvertible {
+        /// numpy's type character.
         public enum Kind: Character, Sendable { case bool = "b", int = "i", uint = "u", float = "f" }
+        /// Boolean, signed, unsigned or floating point.
         public var kind: Kind
+        /// Bytes per element.
         public var size: Int
+        /// Byte order (`>` in the descriptor).
         public var isBigEndian: Bool
 
+        /// An element type from its parts.
         public init(kind: Kind, size: Int, isBigEndian: Bool = false) {
             self.kind = kind
             self.size = size
@@ -70,7 +75,9 @@ public enum NPY {
 
     /// An array in a mapped `.npy` file.
     public struct MappedArray: @unchecked Sendable {
+        /// The array's shape, as in the header.
         public let shape: [Int]
+        /// The element type.
         public let dataType: DataType
         public let path: String
         let file: MappedFile

@@ -23,14 +23,18 @@ public enum PointsError: Error, Equatable, CustomStringConvertible {
 /// A list of (x, y) points, interleaved, as the ``Gather`` kernels take them. Integer points stay
 /// integers (exact indexing); an NPY of int64 or float64 is used in place from its memory map.
 public struct PointList: @unchecked Sendable {
+    /// Integer or fractional coordinates, as the file held them.
     public enum Storage {
         case integers([Int])
         case reals([Double])
         case mapped(NPY.MappedArray)
     }
+    /// The interleaved `x, y` coordinates.
     public let storage: Storage
 
+    /// Integer points, interleaved `x, y`.
     public init(integers: [Int]) { storage = .integers(integers) }
+    /// Fractional points, interleaved `x, y`.
     public init(reals: [Double]) { storage = .reals(reals) }
 
     /// Number of points.

@@ -141,8 +141,11 @@ public struct DistanceTransform: Sendable {
 /// Radius from the distance to the nearest region pixel: `min(perPixel × distance, maximum)`
 /// (`--distance-from MASK --per-pixel S --max-radius M`).
 public struct DistanceRadius: RadiusField {
+    /// Distances to the regions.
     public let transform: DistanceTransform
+    /// Radius per pixel of distance.
     public let perPixel: Double
+    /// The largest radius.
     public let maximum: Double
     public let sourceName: String
     public var width: Int { transform.width }

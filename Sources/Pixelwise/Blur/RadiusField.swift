@@ -118,6 +118,7 @@ public struct UniformRadius: RadiusField {
     public let radius: Double
     public var sourceName: String { "--radius" }
 
+    /// The same `radius` for every pixel of a `width`×`height` image.
     public init(width: Int, height: Int, radius: Double) {
         self.width = width
         self.height = height
@@ -141,6 +142,7 @@ public struct UniformRadius: RadiusField {
 
 /// A radius per pixel read from a one-channel image of any sample type (`--radius-map`).
 public struct RadiusMap<Sample: PixelSample>: RadiusField {
+    /// The one-channel map: each value is its pixel's radius (or σ).
     public let map: Image<Sample>
     public let sourceName: String
     public var width: Int { map.width }

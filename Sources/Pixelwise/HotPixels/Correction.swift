@@ -45,6 +45,7 @@ public enum DefectCorrection {
         /// The channel, when the map gives one.
         public var channel: Int?
 
+        /// The site at column `x`, row `y`, of `channel` when the map names one.
         public init(x: Int, y: Int, channel: Int? = nil) {
             self.x = x
             self.y = y
@@ -70,6 +71,7 @@ public enum DefectCorrection {
         /// was left as it was.
         public var unrepaired: [Site]
 
+        /// A report of a repair.
         public init(repairedSamples: Int, unrepaired: [Site]) {
             self.repairedSamples = repairedSamples
             self.unrepaired = unrepaired
@@ -151,6 +153,7 @@ public enum DefectCorrection {
         public var dy: Int
         public var weight: Double
 
+        /// A neighbour at offset (`dx`, `dy`) with `weight`.
         public init(dx: Int, dy: Int, weight: Double) {
             self.dx = dx
             self.dy = dy

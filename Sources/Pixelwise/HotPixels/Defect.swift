@@ -21,10 +21,12 @@ public struct DefectCandidate: Sendable, Equatable, Codable {
     /// The channel the defect is in, or nil when it concerns the whole pixel (maps from dcraw or
     /// RawTherapee carry no channel).
     public var channel: Int?
+    /// What kind of defect the detector judged it to be.
     public var kind: DefectKind
     /// Detector score: larger is more certain; comparable within one scan.
     public var score: Double
 
+    /// A reported defect at column `x`, row `y`.
     public init(x: Int, y: Int, channel: Int? = nil, kind: DefectKind, score: Double) {
         self.x = x
         self.y = y

@@ -85,6 +85,9 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// Fewer frames than this give no spread to judge a sample by: no candidates, and a note saying so.
     public static let minimumFrames = 3
 
+    /// Parameters for a detection: `threshold` is the score a 30-frame stack needs (shorter stacks raise it, see
+    /// ``frameAdjustedThreshold(_:frames:)``), `top` the most candidates reported, `suppressionRadius` the radius of the
+    /// non-maximum suppression; flickering samples are looked for only when asked; regional evidence is on by default.
     public init(threshold: Double = defaultThreshold, top: Int = 100, suppressionRadius: Int = 2,
                 findFlickering: Bool = false, useRegionalEvidence: Bool = true) {
         self.threshold = threshold
@@ -158,6 +161,8 @@ public struct HotPixelDetection: Sendable {
 /// For method ``HotPixelMethod/variance`` the candidates are the `top` samples of lowest value variance
 /// (kind stuck, score `−variance`), as the seed program ranked them, with no threshold or suppression.
 public enum HotPixelDetector {
+    /// The candidates of a scan's statistics, best first (see the type's description for the rules). When `scoreMap`
+    /// is given (one `Float` per pixel), every pixel's strongest score is written into it, for a heat map.
     public static func detect<S: HotPixelSample>(_ state: HotPixelAccumulator<S>, parameters: HotPixelDetectionParameters,
                                                  scoreMap: UnsafeMutableBufferPointer<Float>? = nil) -> HotPixelDetection {
         let g = state.geometry

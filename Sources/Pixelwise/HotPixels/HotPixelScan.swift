@@ -127,7 +127,9 @@ public enum AnyHotPixelAccumulator: Sendable {
 public struct SkippedFrame: Sendable, Equatable {
     /// The frame's index in the list handed to the scan.
     public var index: Int
+    /// Why it was skipped (one line, for people).
     public var reason: String
+    /// Frame `index` of the list, skipped for `reason`.
     public init(index: Int, reason: String) {
         self.index = index
         self.reason = reason

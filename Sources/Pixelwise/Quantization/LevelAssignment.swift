@@ -1,9 +1,12 @@
 /// The outputs of quantizing one image: labels (0..K−1 in ascending order of centre) and the quantized
 /// image (each pixel replaced by its level's value); either may be skipped.
 public struct QuantizedImages<Label: PixelSample & FixedWidthInteger & SIMDScalar, Value: PixelSample>: Sendable {
+    /// Each pixel's level index, or `nil` when not asked for.
     public var labels: Image<Label>?
+    /// Each pixel replaced by its level's value, or `nil` when not asked for.
     public var values: Image<Value>?
 
+    /// The two outputs, either of which may be absent.
     @inlinable public init(labels: Image<Label>?, values: Image<Value>?) {
         self.labels = labels
         self.values = values
@@ -257,8 +260,10 @@ public protocol Labeler: Sendable {
 /// Any number of thresholds: binary search (log₂ K steps; branchy, but K is large here).
 public struct BisectingLabeler<Sample: BinaryFloatingPoint & PixelSample>: Labeler, @unchecked Sendable {
     @usableFromInline let thresholds: [Sample]
+    /// A labeler for ascending `thresholds`: a sample at or above thresholds[i] belongs to a level above i.
     @inlinable public init(_ thresholds: [Sample]) { self.thresholds = thresholds }
 
+    /// The number of thresholds at or below `sample`: its level index.
     @inlinable @inline(__always) public func label(_ sample: Sample) -> Int {
         thresholds.withUnsafeBufferPointer { steps in
             var low = 0, high = steps.count

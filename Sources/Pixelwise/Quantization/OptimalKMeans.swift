@@ -13,6 +13,7 @@ public struct KMeansClustering: Sendable, Equatable {
     /// The weighted sum of squared distances from each value to its cluster's centre.
     public let objective: Double
 
+    /// A clustering from its parts (tests and callers that build one by hand).
     public init(centers: [Double], clusterRanges: [Range<Int>], objective: Double) {
         self.centers = centers
         self.clusterRanges = clusterRanges
@@ -43,7 +44,9 @@ public enum OptimalKMeans {
 
     /// The Bayesian information criterion of one candidate K, as Ckmeans.1d.dp computes it.
     public struct Candidate: Sendable, Equatable {
+        /// The number of clusters tried.
         public let k: Int
+        /// Its criterion (higher is better).
         public let bic: Double
         public let objective: Double
     }

@@ -19,8 +19,11 @@ public enum QuantizationMethod: String, Sendable, CaseIterable {
 
 /// Everything that decides the levels of an image.
 public struct QuantizationSettings: Sendable, Equatable {
+    /// How many levels: a fixed K or chosen by the criterion (`-k auto`).
     public var levelCount: LevelCount
+    /// Whether each distinct value counts once or by its pixel count.
     public var weighting: QuantizationWeighting
+    /// The exact 1-D k-means (dynamic programming) or Lloyd's iterations.
     public var method: QuantizationMethod
     /// Lloyd only: runs from different seeds, the best kept.
     public var restarts: Int
@@ -29,6 +32,7 @@ public struct QuantizationSettings: Sendable, Equatable {
     /// Lloyd only: the random seed.
     public var seed: UInt64
 
+    /// Settings with the command line's defaults.
     public init(levelCount: LevelCount, weighting: QuantizationWeighting = .unique, method: QuantizationMethod = .optimal,
                 restarts: Int = 10, maximumIterations: Int = 300, seed: UInt64 = 1) {
         self.levelCount = levelCount
@@ -54,6 +58,7 @@ public struct LevelFit: Sendable {
     public let candidates: [OptimalKMeans.Candidate]
     /// Seconds spent finding the distinct values (histogram or radix sort) and clustering them.
     public let distinctValuesSeconds: Double
+    /// Seconds spent clustering the distinct values.
     public let clusteringSeconds: Double
 }
 
