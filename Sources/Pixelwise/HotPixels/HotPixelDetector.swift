@@ -139,6 +139,10 @@ public struct HotPixelDetection: Sendable {
 ///   scale, `s > r/2`, and
 ///   `z = ln(r̃ / max(r, 1 step)) · √(2(n−1))` ≥ threshold, with `r̃` the median range of the eight ring
 ///   neighbours. Stuck at a value under a tenth of full scale is reported as dead.
+///   A candidate that another rule reports as hot or warm is reported stuck when its range is at most a
+///   third of `r̃` and its value never reached full scale: its mean residual is positive, but its value does
+///   not follow the scene (on demosaiced JPEGs a stuck photosite's value picks up enough of its neighbours'
+///   for `z` to stay short of the threshold; a hot one's range follows theirs).
 /// - **flickering** (only when asked, ``HotPixelDetectionParameters/findFlickering``) — residual variance
 ///   far above the neighbours' (at least 3× the standard deviation):
 ///   `z = ln(s² / s̃²) / √(2/(n−1))` ≥ threshold, `s̃` the ring neighbours' median, checked for samples
@@ -243,6 +247,9 @@ public enum HotPixelDetector {
         let spreadCap = Float(HotPixelDetectionParameters.spreadCap)
         let minimumShift = S.self == UInt8.self ? Float(HotPixelDetectionParameters.minimumShift8Bit) : 0
         let stuckRangeGate = 0.25 * fullScale
+        // Classification only (see the type's description): measured on demosaiced JPEG stacks, bright stuck
+        // photosites span ≤ 1/3.7 of their neighbours' range, hot ones ≥ 1/1.7.
+        let stuckRangeRatio: Float = 3
         let findFlickering = parameters.findFlickering
         // Stated for 30 frames; as sure with fewer (see HotPixelDetectionParameters.frameAdjustedThreshold).
         let effectiveThreshold = HotPixelDetectionParameters.frameAdjustedThreshold(parameters.threshold, frames: n)
@@ -533,7 +540,18 @@ public enum HotPixelDetector {
                         }
                         pixelScore = Swift.max(pixelScore, score)
                     }
-                    if let best { found.append(best) }
+                    if var chosen = best {
+                        // A bright stuck photosite has a positive mean residual like a hot one; what tells them
+                        // apart is that its value does not follow the scene: its range over the frames is a small
+                        // part of its neighbours' (a hot one's follows theirs). A clipped value proves nothing.
+                        let c = chosen.index % channels
+                        if chosen.kind == .hot || chosen.kind == .warm, high[chosen.index].floatValue < fullScale {
+                            let range = high[chosen.index].floatValue - low[chosen.index].floatValue
+                            let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
+                            if neighbours >= stuckRangeRatio * Swift.max(range, quantum) { chosen.kind = .stuck }
+                        }
+                        found.append(chosen)
+                    }
                     if let base = map.pointer { base[y * width + x] = pixelScore }
                 }
             }

@@ -125,6 +125,25 @@ struct HotPixelDetectionTests {
         #expect(found["70,60"].map { $0.kind == .warm || $0.kind == .hot } == true && found["70,60"]?.channel == 0)
     }
 
+    @Test("A positive defect whose value does not follow the scene (range ≤ ⅓ of its neighbours', never clipped) is stuck")
+    func brightStuckIsNotHot() {
+        let state = flatState(seed: 31)
+        // Three samples with the same strong positive mean residual (t ≈ 21) and a range (65 levels) too wide for
+        // the stuck rule's own gate: the neighbours span 200.
+        for (x, y, low, high) in [(10, 10, 150, 215), (24, 24, 190, 255), (38, 38, 0, 200)] as [(Int, Int, UInt8, UInt8)] {
+            state.mean[y * 48 + x] = 40
+            state.m2[y * 48 + x] = 29 * 100
+            state.minimum[y * 48 + x] = low
+            state.maximum[y * 48 + x] = high
+        }
+        let found = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 4)).candidates
+        let kinds = Dictionary(found.map { ("\($0.x),\($0.y)", $0.kind) }, uniquingKeysWith: { a, _ in a })
+        #expect(found.count == 3, "\(found)")
+        #expect(kinds["10,10"] == .stuck)   // 200 / 65 ≥ 3: the value stays put while the scene moves
+        #expect(kinds["24,24"] == .hot)     // the same range, but clipped at full scale: it may be a hot pixel
+        #expect(kinds["38,38"] == .hot)     // the range follows the neighbours'
+    }
+
     /// A one-channel 8-bit state of 30 frames: mean residuals scattered ±0.5 around 0, spread 2, values 0…200.
     private func flatState(width: Int = 48, height: Int = 48, seed: UInt64) -> HotPixelAccumulator<UInt8> {
         let geometry = HotPixelGeometry(width: width, height: height, channels: 1, sampleType: .uint8, cfa: nil, method: .residual)
