@@ -323,6 +323,8 @@ public enum HotPixelDetector {
                     return count % 2 == 1 ? part[count / 2] : 0.5 * (part[count / 2 - 1] + part[count / 2])
                 }
             }
+            // How far a sample's value moved over the frames (the stuck rule and the stuck relabelling).
+            func valueRange(_ index: Int) -> Float { high[index].floatValue - low[index].floatValue }
             // The footprint's checks besides its regional z: the temporal spreads of the samples under it
             // (the 3×3 window, taken as independent) must not explain it, and on 8-bit images some sample of
             // the window must be shifted by the minimum shift.
@@ -472,11 +474,11 @@ public enum HotPixelDetector {
                         let m = means[c], s = deviations[c], t = tValues[c]
                         let shifted = Swift.abs(m) >= minimumShift
                         var stuck = false
-                        let range = high[index].floatValue - low[index].floatValue
+                        let range = valueRange(index)
                         // A stuck value spans little of the scale; most pixels of a varied stack span much more,
                         // so the neighbours' ranges are only looked at for the few that could be stuck.
                         if n >= 3, range <= stuckRangeGate, s > 0.5 * range {
-                            let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
+                            let neighbours = ringMedian(x, y, c, valueRange)
                             let z = logf(neighbours / Swift.max(range, quantum)) * stuckScale
                             // A constant value is stuck even when its residual's mean is also sure (the spread
                             // cap can make that t the larger score): the kind follows the cause.
@@ -546,8 +548,8 @@ public enum HotPixelDetector {
                         // part of its neighbours' (a hot one's follows theirs). A clipped value proves nothing.
                         let c = chosen.index % channels
                         if chosen.kind == .hot || chosen.kind == .warm, high[chosen.index].floatValue < fullScale {
-                            let range = high[chosen.index].floatValue - low[chosen.index].floatValue
-                            let neighbours = ringMedian(x, y, c) { high[$0].floatValue - low[$0].floatValue }
+                            let range = valueRange(chosen.index)
+                            let neighbours = ringMedian(x, y, c, valueRange)
                             if neighbours >= stuckRangeRatio * Swift.max(range, quantum) { chosen.kind = .stuck }
                         }
                         found.append(chosen)
