@@ -213,4 +213,48 @@ struct HotPixelDetectionTests {
         let pair = HotPixelDetector.detect(state(second: 30), parameters: parameters).candidates  // t ≈ 82
         #expect(pair.map { "\($0.x),\($0.y)" } == ["20,20", "26,20"])
     }
+    @Test("A much weaker candidate in a 16×16 JPEG tile the defect touches is its echo, however far; past the tile it is not")
+    func echoInSameTile() {
+        // Defect at (18, 20): its ±1 footprint touches only the tile x 16…31, y 16…31; the decoder's chroma reaches
+        // 2 pixels further. (29, 31) is 11 rows away (beyond the 8-pixel radius) in the same tile; (18, 34) is past it.
+        func state(second index: Int, value: Float) -> HotPixelAccumulator<UInt8> {
+            let state = flatState(seed: 7)
+            state.mean[20 * 48 + 18] = 40
+            state.mean[index] = value
+            return state
+        }
+        let parameters = HotPixelDetectionParameters(suppressionRadius: 4)
+        let sameTile = HotPixelDetector.detect(state(second: 31 * 48 + 29, value: 5), parameters: parameters).candidates
+        #expect(sameTile.map { "\($0.x),\($0.y)" } == ["18,20"])
+        let pastTile = HotPixelDetector.detect(state(second: 34 * 48 + 18, value: 5), parameters: parameters).candidates
+        #expect(pastTile.map { "\($0.x),\($0.y)" } == ["18,20", "18,34"])
+        let comparable = HotPixelDetector.detect(state(second: 31 * 48 + 29, value: 30), parameters: parameters).candidates
+        #expect(comparable.map { "\($0.x),\($0.y)" } == ["18,20", "29,31"])
+    }
+
+    @Test("The JPEG echo region is the 8-pixel square or the 16×16 tiles the defect's footprint touches, widened by 2")
+    func echoRegionMatchesItsDefinition() {
+        // Brute force: the tiles of every pixel of the 3×3 footprint, each widened by the margin, or Chebyshev ≤ 8.
+        func reference(_ dx: Int, _ dy: Int, _ x: Int, _ y: Int) -> Bool {
+            if abs(x - dx) <= 8 && abs(y - dy) <= 8 { return true }
+            var inside = false
+            for fy in dy - 1...dy + 1 where fy >= 0 {
+                for fx in dx - 1...dx + 1 where fx >= 0 {
+                    let tx = fx / 16 * 16, ty = fy / 16 * 16
+                    if (tx - 2...tx + 17).contains(x) && (ty - 2...ty + 17).contains(y) { inside = true }
+                }
+            }
+            return inside
+        }
+        var rng = SplitMix64(seed: 99)
+        for _ in 0..<20_000 {
+            let dx = Int.random(in: 0..<80, using: &rng), dy = Int.random(in: 0..<80, using: &rng)
+            let x = Int.random(in: max(0, dx - 40)...(dx + 40), using: &rng)
+            let y = Int.random(in: max(0, dy - 40)...(dy + 40), using: &rng)
+            #expect(HotPixelDetectionParameters.isJPEGEcho(defectX: dx, defectY: dy, x: x, y: y) == reference(dx, dy, x, y),
+                    "defect \(dx),\(dy) candidate \(x),\(y)")
+        }
+        #expect(HotPixelDetectionParameters.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 335))   // the 120-frame echo
+        #expect(!HotPixelDetectionParameters.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 338))
+    }
 }
