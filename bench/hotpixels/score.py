@@ -36,6 +36,11 @@ def load(path: str):
         sys.exit(2)
 
 
+# Kinds that name the same defect: a warm photosite is a weak hot one (the scan calls it warm when its residual
+# is smaller than its own spread), so hot and warm are interchangeable when a found defect's kind is judged.
+KIND_FAMILY = {"hot": "bright", "warm": "bright", "stuck": "stuck", "dead": "dead", "flickering": "flickering"}
+
+
 def score(truth: dict, candidates: list, radius: float = 2.0, match_channel: bool = False) -> dict:
     defects = truth["defects"]
     matched_by = [None] * len(defects)   # candidate rank that found each defect
@@ -61,6 +66,8 @@ def score(truth: dict, candidates: list, radius: float = 2.0, match_channel: boo
             duplicates += 1
     planted = Counter(d["kind"] for d in defects)
     found = Counter(d["kind"] for d, m in zip(defects, matched_by) if m is not None)
+    wrong_kind = [(d, candidates[m]["kind"]) for d, m in zip(defects, matched_by)
+                  if m is not None and KIND_FAMILY.get(candidates[m].get("kind")) != KIND_FAMILY[d["kind"]]]
     return {
         "planted": len(defects),
         "candidates": len(candidates),
@@ -71,6 +78,8 @@ def score(truth: dict, candidates: list, radius: float = 2.0, match_channel: boo
         "false_positives": len(candidates) - true_positives,
         "per_kind": {k: {"planted": planted[k], "found": found[k]} for k in sorted(planted)},
         "missed": [d for d, m in zip(defects, matched_by) if m is None],
+        "kinds_right": sum(m is not None for m in matched_by) - len(wrong_kind),
+        "wrong_kind": [dict(d, reported=kind) for d, kind in wrong_kind],
         "radius": radius,
     }
 
@@ -99,6 +108,9 @@ def main(argv=None) -> int:
           f"/{result['candidates']}, {result['duplicates']} duplicates)  radius {args.radius:g} px")
     for kind, counts in result["per_kind"].items():
         print(f"  {kind:6s} {counts['found']}/{counts['planted']}")
+    print(f"  kind right for {result['kinds_right']} of {result['found']} found (hot and warm count as one)")
+    for d in result["wrong_kind"]:
+        print(f"  reported {d['reported']}: {d['kind']} {d['strength']:g} at x={d['x']} y={d['y']}")
     for d in result["missed"]:
         shift = f", mean shift {d['mean_shift']:g} levels" if "mean_shift" in d else ""
         print(f"  missed {d['kind']} {d['strength']:g} at x={d['x']} y={d['y']} channel {d['channel']}{shift}")
