@@ -189,9 +189,23 @@ def encode_srgb8(rgb: np.ndarray) -> np.ndarray:
     return np.round(np.power(np.clip(rgb, 0.0, 1.0), 1 / 2.2) * 255.0).astype(np.uint8)
 
 
-def jpeg_round_trip(rgb8: np.ndarray, quality: int) -> np.ndarray:
+# PIL's `subsampling` codes for the chroma subsampling of a JPEG.
+SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+
+
+def sharpen(rgb8: np.ndarray, amount: float) -> np.ndarray:
+    """In-camera sharpening before the JPEG: an unsharp mask of radius sigma 1 px on the 8-bit sRGB image.
+    It rings around a defect (a dark halo beside a hot photosite), as cameras' own processing does."""
+    if amount <= 0:
+        return rgb8
+    image = rgb8.astype(np.float32)
+    blurred = cv2.GaussianBlur(image, (0, 0), 1.0)
+    return np.clip(np.round(image + amount * (image - blurred)), 0, 255).astype(np.uint8)
+
+
+def jpeg_round_trip(rgb8: np.ndarray, quality: int, subsampling: str = "4:2:0") -> np.ndarray:
     buffer = io.BytesIO()
-    Image.fromarray(rgb8).save(buffer, format="JPEG", quality=quality)
+    Image.fromarray(rgb8).save(buffer, format="JPEG", quality=quality, subsampling=SUBSAMPLING[subsampling])
     buffer.seek(0)
     return np.asarray(Image.open(buffer).convert("RGB"))
 
@@ -208,14 +222,14 @@ def add_visibility(totals, defects, delivered, clean) -> None:
         totals[i] = window if isinstance(totals[i], float) else totals[i] + window
 
 
-def write_frame(path: Path, rgb8: np.ndarray, fmt: str, quality: int) -> None:
+def write_frame(path: Path, rgb8: np.ndarray, fmt: str, quality: int, subsampling: str = "4:2:0") -> None:
     if fmt == "npy":
         np.save(path, rgb8)
     elif fmt == "png":
         Image.fromarray(rgb8).save(path, compress_level=1)
     else:
-        # PIL's default for quality < 100 is 4:2:0 chroma subsampling, like most cameras' "normal" JPEGs.
-        Image.fromarray(rgb8).save(path, quality=quality)
+        # 4:2:0 by default (PIL's default below quality 100); cameras' "fine" JPEGs are often 4:2:2.
+        Image.fromarray(rgb8).save(path, quality=quality, subsampling=SUBSAMPLING[subsampling])
 
 
 def main(argv=None) -> int:
@@ -230,6 +244,9 @@ def main(argv=None) -> int:
     p.add_argument("--format", choices=["jpg", "png", "npy", "none"], default="jpg",
                    help="demosaiced frames (none: only the raw mosaic, needs --raw)")
     p.add_argument("--quality", default="90", help="JPEG quality, or a comma list cycled over the frames")
+    p.add_argument("--subsampling", choices=sorted(SUBSAMPLING), default="4:2:0", help="JPEG chroma subsampling")
+    p.add_argument("--sharpen", type=float, default=0.0,
+                   help="in-camera sharpening before encoding: unsharp mask amount (sigma 1 px); 0 = none")
     p.add_argument("--raw", choices=["npy", "png"], default=None,
                    help="also write the 16-bit raw CFA mosaic, raw_0000.npy/.png (gray, uint16)")
     p.add_argument("--defects", default=DEFAULT_DEFECTS,
@@ -269,16 +286,16 @@ def main(argv=None) -> int:
                 cv2.imwrite(str(args.out / name), raw16)  # 16-bit gray PNG
             raw_files.append(name)
         if args.format != "none":
-            rgb8 = encode_srgb8(demosaic(raw16, args.cfa, args.demosaic))
+            rgb8 = sharpen(encode_srgb8(demosaic(raw16, args.cfa, args.demosaic)), args.sharpen)
             name = f"frame_{index:04d}.{args.format}"
             quality = qualities[index % len(qualities)]
-            write_frame(args.out / name, rgb8, args.format, quality)
+            write_frame(args.out / name, rgb8, args.format, quality, args.subsampling)
             files.append(name)
             # What the defects change in the delivered file: the same frame rendered without them.
-            clean8 = encode_srgb8(demosaic(clean16, args.cfa, args.demosaic))
+            clean8 = sharpen(encode_srgb8(demosaic(clean16, args.cfa, args.demosaic)), args.sharpen)
             if args.format == "jpg":
                 delivered = np.asarray(Image.open(args.out / name).convert("RGB"))
-                clean8 = jpeg_round_trip(clean8, quality)
+                clean8 = jpeg_round_trip(clean8, quality, args.subsampling)
             else:
                 delivered = rgb8
             add_visibility(visibility, defects, delivered, clean8)
@@ -291,6 +308,7 @@ def main(argv=None) -> int:
         "width": args.width, "height": args.height, "frames": args.frames, "cfa": args.cfa, "seed": args.seed,
         "demosaic": args.demosaic, "format": args.format,
         "quality": qualities if args.format == "jpg" else None, "raw": args.raw,
+        "subsampling": args.subsampling if args.format == "jpg" else None, "sharpen": args.sharpen,
         "files": files, "raw_files": raw_files,
         "strength_units": "hot/warm: added, stuck: constant value, dead: gain; linear light, 1.0 = full scale",
         "defects": defects,

@@ -27,12 +27,16 @@ CONFIGS = [
     ("PNG (lossless), bilinear", ["--seed", "5", "--format", "png"], "frame_*.png", []),
     ("raw RGGB mosaic, 16-bit NPY", ["--seed", "6", "--format", "none", "--raw", "npy"], "raw_*.npy",
      ["--cfa", "RGGB"]),
+    # What a camera's own "fine" JPEGs look like: edge-aware demosaicing, sharpening, 4:2:2 chroma.
+    ("JPEG q95 4:2:2, sharpened, edge-aware demosaic (camera-like)",
+     ["--seed", "7", "--quality", "95", "--subsampling", "4:2:2", "--sharpen", "0.6", "--demosaic", "opencv-ea"],
+     "frame_*.jpg", []),
 ]
 
 
 # Long stacks (the user story has a few hundred photos): the same configurations as the first rows above, made with
 # LONG_FRAMES frames and scanned on their first N frames for each N in LONG_PREFIXES.
-LONG_CONFIGS = [CONFIGS[0], CONFIGS[1], CONFIGS[3]]
+LONG_CONFIGS = [CONFIGS[0], CONFIGS[1], CONFIGS[3], CONFIGS[6]]
 LONG_FRAMES = 240
 LONG_PREFIXES = [30, 60, 120, 240]
 
