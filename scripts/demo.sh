@@ -34,6 +34,6 @@ step "$pw" generate stack --frames 16 --size 1200x900 --defects 6 --seed 3 --out
 step "$pw" hotpixels scan "$out/stack" --top 10 --map "$out/defects.json" --heatmap "$out/heatmap.png" \
     --save-state "$out/stack.state"
 echo "(planted: $(tr -d ' \n' < "$out/stack/truth.json" | head -c 400)…)"
-step "$pw" hotpixels fix "$out/stack/frame-000.jpg" --map "$out/defects.json" -o "$out/frame-000-fixed.jpg"
+step "$pw" hotpixels fix "$out/stack/frame-000.jpg" --map "$out/defects.json" --radius 2 -o "$out/frame-000-fixed.jpg"
 
 echo; echo "demo: outputs are in $out/"

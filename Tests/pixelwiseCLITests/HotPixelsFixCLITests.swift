@@ -199,6 +199,23 @@ struct HotPixelsFixCLITests {
         try Data("x,y\n1,2\n1,two\n".utf8).write(to: URL(fileURLWithPath: badMap))
         try expectFailure(["hotpixels", "fix", rgbPath, "--map", badMap, "-o", out], "\(badMap) line 3: y 'two' is not a whole number")
         try expectFailure(["hotpixels", "fix", folder.path("absent.npy"), "--pixel", "1,1", "-o", out], "absent.npy")
+        try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--radius=-1", "-o", out], "--radius -1: expected 0 to 32")
+        try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--radius", "33", "-o", out], "--radius 33: expected 0 to 32")
+        let mosaicPath = folder.path("mosaic-radius.npy")
+        try ImageFile.write(.uint16(Image<UInt16>(width: 6, height: 6, channels: 1, repeating: 9)), to: mosaicPath)
+        try expectFailure(["hotpixels", "fix", mosaicPath, "--pixel", "2,2", "--cfa", "RGGB", "--radius", "1", "-o", out],
+                          "--radius 1: a repair radius applies to demosaiced images, not with --cfa")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func radiusRepairsTheSquareAroundEachListedPixel() throws {
+        let out = folder.path("square.npy")
+        let result = try CLI.run("hotpixels", "fix", rgbPath, "--pixel", "3,2", "--pixel", "7,5", "--radius", "1", "-o", out)
+        #expect(result.status == 0, "\(result.stderr)")
+        var expected = rgb
+        try DefectCorrection.apply(to: &expected, sites: [.init(x: 3, y: 2), .init(x: 7, y: 5)], radius: 1)
+        #expect(try read(out) == expected)
+        #expect(expected != (try repaired(rgb, [.init(x: 3, y: 2), .init(x: 7, y: 5)])))
     }
 
     @Test func aPixelWithNoUsableNeighbourWarnsAndIsKept() throws {

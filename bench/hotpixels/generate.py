@@ -247,6 +247,9 @@ def main(argv=None) -> int:
     p.add_argument("--subsampling", choices=sorted(SUBSAMPLING), default="4:2:0", help="JPEG chroma subsampling")
     p.add_argument("--sharpen", type=float, default=0.0,
                    help="in-camera sharpening before encoding: unsharp mask amount (sigma 1 px); 0 = none")
+    p.add_argument("--write-clean", action="store_true",
+                   help="also write each frame rendered without the defects (clean_0000.<ext>: same noise, same "
+                        "encoding), to measure a repair against (bench/hotpixels/fix_quality.py)")
     p.add_argument("--raw", choices=["npy", "png"], default=None,
                    help="also write the 16-bit raw CFA mosaic, raw_0000.npy/.png (gray, uint16)")
     p.add_argument("--defects", default=DEFAULT_DEFECTS,
@@ -293,6 +296,8 @@ def main(argv=None) -> int:
             files.append(name)
             # What the defects change in the delivered file: the same frame rendered without them.
             clean8 = sharpen(encode_srgb8(demosaic(clean16, args.cfa, args.demosaic)), args.sharpen)
+            if args.write_clean:
+                write_frame(args.out / f"clean_{index:04d}.{args.format}", clean8, args.format, quality, args.subsampling)
             if args.format == "jpg":
                 delivered = np.asarray(Image.open(args.out / name).convert("RGB"))
                 clean8 = jpeg_round_trip(clean8, quality, args.subsampling)

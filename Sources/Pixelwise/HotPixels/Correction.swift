@@ -16,6 +16,14 @@
 /// usable neighbour is left as it was and reported in ``DefectCorrection/Outcome/unrepaired``.
 /// Integer samples are rounded to nearest (ties away from zero); floats keep the exact mean.
 ///
+/// A **radius** R > 0 (ordinary images only) repairs the whole (2R+1)² square around each listed pixel:
+/// demosaicing spreads a one-photosite defect over its 3×3 neighbourhood (and JPEG a little further), so
+/// repairing the centre alone leaves a blot. Every pixel of a square becomes the mean of the ring just
+/// outside it (Chebyshev distance R+1 from the listed pixel), each ring pixel weighted by 1 ÷ its Euclidean
+/// distance to the pixel being repaired — for R = 0 exactly the 8-neighbour rule above. Where squares
+/// overlap, a pixel draws on the rings of every square that covers it; ring pixels outside the image or
+/// inside any square are skipped.
+///
 /// Channels: in an image with alpha (2 or 4 channels) the last channel is never touched. By default
 /// (``ChannelSelection/allColourChannels``) every colour channel of a listed pixel is repaired, because
 /// demosaicing and JPEG's chroma subsampling spread a one-photosite defect into all channels of the pixel
@@ -78,34 +86,49 @@ public enum DefectCorrection {
         }
     }
 
-    /// Repairs `sites` in `image`. Throws before changing anything when a site lies outside the image,
-    /// names a channel the selection cannot repair, or `layout` is a mosaic and the image is not 1-channel.
+    /// Repairs `sites` in `image`, each with the (2·`radius`+1)² square around it (`radius` 0: the site alone).
+    /// Throws before changing anything when a site lies outside the image, names a channel the selection
+    /// cannot repair, `layout` is a mosaic and the image is not 1-channel, or a radius is asked of a mosaic.
     /// Duplicate sites are repaired once.
     @inlinable @discardableResult
     public static func apply<Sample: PixelSample>(
         to image: inout Image<Sample>, sites: [Site], layout: Layout = .pixels,
-        channels selection: ChannelSelection = .allColourChannels
+        channels selection: ChannelSelection = .allColourChannels, radius: Int = 0
     ) throws(DefectCorrectionError) -> Outcome {
+        precondition(radius >= 0, "negative repair radius")
         let width = image.width, height = image.height, channels = image.channels
-        if case .mosaic = layout, channels != 1 {
-            throw .mosaicNeedsOneChannel(channels: channels)
+        if case .mosaic = layout {
+            if channels != 1 { throw .mosaicNeedsOneChannel(channels: channels) }
+            if radius > 0 { throw .radiusOnMosaic }
         }
         let colourChannels = (channels == 2 || channels == 4) ? channels - 1 : channels
-        // The samples to repair, as (pixel index × channels + channel); validated before any write.
+        // The samples to repair, as (pixel index × channels + channel); validated before any write. With a
+        // radius, also the centres of the squares covering each sample, whose rings it is filled from.
         var listed = Set<Int>()
-        listed.reserveCapacity(sites.count * colourChannels)
+        var coveringCentres = [Int: [Int]]()
+        listed.reserveCapacity(sites.count * colourChannels * (2 * radius + 1) * (2 * radius + 1))
         for site in sites {
             guard site.x >= 0, site.x < width, site.y >= 0, site.y < height else {
                 throw .outsideImage(x: site.x, y: site.y, width: width, height: height)
             }
-            let pixel = (site.y * width + site.x) * channels
+            var siteChannels = 0..<colourChannels
             if selection == .listedChannelOnly, layout == .pixels, let channel = site.channel {
                 guard channel >= 0, channel < colourChannels else {
                     throw .channelNotRepairable(x: site.x, y: site.y, channel: channel, channels: channels)
                 }
-                listed.insert(pixel + channel)
-            } else {
-                for channel in 0..<colourChannels { listed.insert(pixel + channel) }
+                siteChannels = channel..<(channel + 1)
+            }
+            let centre = site.y * width + site.x
+            for y in Swift.max(0, site.y - radius)...Swift.min(height - 1, site.y + radius) {
+                for x in Swift.max(0, site.x - radius)...Swift.min(width - 1, site.x + radius) {
+                    for channel in siteChannels {
+                        let key = (y * width + x) * channels + channel
+                        listed.insert(key)
+                        if radius > 0, !coveringCentres[key, default: []].contains(centre) {
+                            coveringCentres[key, default: []].append(centre)
+                        }
+                    }
+                }
             }
         }
         let order = listed.sorted()
@@ -116,14 +139,31 @@ public enum DefectCorrection {
                 let channel = key % channels
                 let pixel = key / channels
                 let x = pixel % width, y = pixel / width
-                let offsets = neighbourOffsets(layout: layout, x: x, y: y)
                 var sum = 0.0, weightSum = 0.0
-                for offset in offsets {
-                    let nx = x &+ offset.dx, ny = y &+ offset.dy
-                    guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
-                    guard !listed.contains((ny &* width &+ nx) &* channels &+ channel) else { continue }
-                    sum += offset.weight * buffer[nx, ny, channel].doubleValue
-                    weightSum += offset.weight
+                func add(_ nx: Int, _ ny: Int, weight: Double) {
+                    guard nx >= 0, nx < width, ny >= 0, ny < height else { return }
+                    guard !listed.contains((ny &* width &+ nx) &* channels &+ channel) else { return }
+                    sum += weight * buffer[nx, ny, channel].doubleValue
+                    weightSum += weight
+                }
+                if radius == 0 {
+                    for offset in neighbourOffsets(layout: layout, x: x, y: y) {
+                        add(x &+ offset.dx, y &+ offset.dy, weight: offset.weight)
+                    }
+                } else {
+                    let centres = coveringCentres[key] ?? []
+                    var seen = Set<Int>()
+                    for centre in centres {
+                        let cx = centre % width, cy = centre / width
+                        for (dx, dy) in ringOffsets(distance: radius + 1) {
+                            let nx = cx + dx, ny = cy + dy
+                            guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
+                            // A ring pixel shared by two squares counts once.
+                            if centres.count > 1, !seen.insert(ny * width + nx).inserted { continue }
+                            let distanceSquared = Double((nx - x) * (nx - x) + (ny - y) * (ny - y))
+                            add(nx, ny, weight: 1 / distanceSquared.squareRoot())
+                        }
+                    }
                 }
                 if weightSum > 0 {
                     // Listed samples are never read as neighbours, so writing in place is order-free.
@@ -138,13 +178,24 @@ public enum DefectCorrection {
                        unrepaired: unrepairedPixels.map { Site(x: $0 % width, y: $0 / width) })
     }
 
-    /// Repairs the pixels of a defect map (see ``apply(to:sites:layout:channels:)``).
+    /// Repairs the pixels of a defect map (see ``apply(to:sites:layout:channels:radius:)``).
     @inlinable @discardableResult
     public static func apply<Sample: PixelSample>(
         to image: inout Image<Sample>, defects: [DefectCandidate], layout: Layout = .pixels,
-        channels selection: ChannelSelection = .allColourChannels
+        channels selection: ChannelSelection = .allColourChannels, radius: Int = 0
     ) throws(DefectCorrectionError) -> Outcome {
-        try apply(to: &image, sites: defects.map(Site.init), layout: layout, channels: selection)
+        try apply(to: &image, sites: defects.map(Site.init), layout: layout, channels: selection, radius: radius)
+    }
+
+    /// The offsets at Chebyshev distance `distance` from a pixel, row by row: the ring around a square.
+    @inlinable static func ringOffsets(distance: Int) -> [(dx: Int, dy: Int)] {
+        var ring: [(dx: Int, dy: Int)] = []
+        for dy in -distance...distance {
+            for dx in -distance...distance where Swift.max(Swift.abs(dx), Swift.abs(dy)) == distance {
+                ring.append((dx, dy))
+            }
+        }
+        return ring
     }
 
     /// One neighbour: where it is and what it weighs.
@@ -205,6 +256,8 @@ public enum DefectCorrectionError: Error, Equatable, CustomStringConvertible {
     case channelNotRepairable(x: Int, y: Int, channel: Int, channels: Int)
     /// Mosaic correction was asked of a multi-channel image.
     case mosaicNeedsOneChannel(channels: Int)
+    /// A repair radius was asked of a mosaic, where a defect stays in its photosite.
+    case radiusOnMosaic
 
     public var description: String {
         switch self {
@@ -216,6 +269,8 @@ public enum DefectCorrectionError: Error, Equatable, CustomStringConvertible {
                 : "pixel (\(x), \(y)) channel \(channel): the image has \(channels) channel\(channels == 1 ? "" : "s")"
         case let .mosaicNeedsOneChannel(channels):
             "a CFA mosaic must be a 1-channel image (this one has \(channels) channels)"
+        case .radiusOnMosaic:
+            "a repair radius applies to demosaiced images: on a CFA mosaic a defect stays in its photosite"
         }
     }
 }

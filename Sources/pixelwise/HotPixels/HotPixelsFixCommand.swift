@@ -11,7 +11,9 @@ struct HotPixelsFixCommand: ParsableCommand {
         discussion: """
         Each listed pixel becomes the weighted mean of its 8 neighbours (weight 1 beside, 1/√2 diagonally), \
         skipping neighbours outside the image or listed themselves. Every colour channel of a listed pixel is \
-        repaired (demosaicing and JPEG smear a defect into all of them); alpha never is. With --cfa the images \
+        repaired (demosaicing and JPEG smear a defect into all of them); alpha never is. --radius 1 repairs the \
+        3×3 square around each listed pixel from the ring just outside it, which removes the blot demosaicing \
+        leaves around a defect in a photo. With --cfa the images \
         are 1-channel Bayer mosaics and neighbours are the nearest photosites of the same colour; camera RAW files \
         are always repaired that way, with their own pattern unless --cfa says otherwise (write them with -o to \
         .tif, .png or .npy: RAW is read only). The pixels \
@@ -48,12 +50,26 @@ struct HotPixelsFixCommand: ParsableCommand {
     @Flag(help: "Repair only the channel a map entry names (default: all colour channels of a listed pixel).")
     var listedChannelOnly = false
 
+    @Option(help: ArgumentHelp(
+        "Also repair every pixel within R of a listed one (a (2R+1)² square), from the ring just outside it.",
+        discussion: "Each pixel of the square becomes the mean of the ring pixels weighted by 1 ÷ their distance; "
+            + "0 (the default) is the plain 8-neighbour repair. 1 suits demosaiced photos, where a defect spreads "
+            + "over its 3×3 neighbourhood. Not with --cfa or camera RAW files (a mosaic keeps a defect in its photosite).",
+        valueName: "R"))
+    var radius = 0
+
     @OptionGroup var reading: ImageReadingOptions
     @OptionGroup var writing: ImageWritingOptions
 
     func run() throws {
         guard !files.isEmpty else { throw UsageError("hotpixels fix: no input files") }
+        guard (0...Self.maximumRadius).contains(radius) else {
+            throw UsageError("--radius \(radius): expected 0 to \(Self.maximumRadius)")
+        }
         let layout = try parseLayout()
+        if radius > 0, layout != .pixels {
+            throw UsageError("--radius \(radius): a repair radius applies to demosaiced images, not with --cfa (a mosaic keeps a defect in its photosite)")
+        }
         let (sites, source) = try listedSites()
         let outputs = try outputPaths()
 
@@ -63,7 +79,12 @@ struct HotPixelsFixCommand: ParsableCommand {
         for file in files {
             let info = try ImageFile.info(file)
             try checkSites(sites, source: source, against: info, file: file, layout: layout)
-            if info.format == .raw { rawInputs.insert(file) }
+            if info.format == .raw {
+                if radius > 0 {
+                    throw UsageError("--radius \(radius): \(file) is a camera RAW mosaic, where a defect stays in its photosite; repair it without --radius")
+                }
+                rawInputs.insert(file)
+            }
         }
         if sites.isEmpty {
             Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")
@@ -82,7 +103,7 @@ struct HotPixelsFixCommand: ParsableCommand {
         // Every output is written atomically, so a failure in one file leaves no partial output anywhere;
         // the first error (in input order) is reported after the others have finished.
         let progress = ProgressLine("hotpixels fix", total: files.count, unit: "files")
-        let job = FixJob(sites: sites, layout: layout, selection: selection)
+        let job = FixJob(sites: sites, layout: layout, selection: selection, radius: radius)
         let readOptions = reading.readOptions
         let writeOptions = writing.writeOptions
         let skipWriting = inPlace && sites.isEmpty
@@ -245,6 +266,11 @@ struct HotPixelsFixCommand: ParsableCommand {
     }
 }
 
+extension HotPixelsFixCommand {
+    /// The largest `--radius`: a 65×65 square, far past any demosaicing or JPEG smear.
+    static let maximumRadius = 32
+}
+
 /// An error met by a worker, carried back as its one-line message.
 struct UsageErrorBox: Error, Sendable, CustomStringConvertible {
     let message: String
@@ -256,6 +282,8 @@ struct FixJob: Sendable {
     let sites: [DefectCorrection.Site]
     var layout: DefectCorrection.Layout
     let selection: DefectCorrection.ChannelSelection
+    /// Repair the (2·radius+1)² square around each site (``DefectCorrection/apply(to:sites:layout:channels:radius:)``).
+    var radius = 0
 
     /// Repairs the decoded image in place: the typed image is taken out of the enum first, so that its
     /// pixels have one owner and are not copied (a 10-megapixel RGB photo is 30 MB).
@@ -264,19 +292,19 @@ struct FixJob: Sendable {
         case .uint8(var typed):
             image = .uint8(Image(width: 0, height: 0))
             defer { image = .uint8(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
         case .uint16(var typed):
             image = .uint8(Image(width: 0, height: 0))
             defer { image = .uint16(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
         case .float32(var typed):
             image = .uint8(Image(width: 0, height: 0))
             defer { image = .float32(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
         case .float64(var typed):
             image = .uint8(Image(width: 0, height: 0))
             defer { image = .float64(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection)
+            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
         }
     }
 }

@@ -409,4 +409,126 @@ struct CorrectionTests {
         try DefectCorrection.apply(to: &b, sites: [Site(x: 4, y: 5), Site(x: 0, y: 9)])
         #expect(a == b)
     }
+
+    // MARK: A repair radius: the (2R+1)² square around each site, from the ring just outside it
+
+    /// The square repair written from its definition: the samples of every site's square (clipped) are
+    /// repaired; each from the ring pixels (Chebyshev distance R+1 from a site whose square covers it, counted
+    /// once), in bounds and in no square, weighted by 1 ÷ Euclidean distance to the repaired pixel.
+    static func squareReference<S: PixelSample>(_ original: Image<S>, sites: [Site], radius: Int,
+                                                selection: DefectCorrection.ChannelSelection) -> Expected<S> {
+        let channels = original.channels
+        let colourChannels = (channels == 2 || channels == 4) ? channels - 1 : channels
+        func channelsOf(_ s: Site) -> [Int] {
+            if selection == .listedChannelOnly, let c = s.channel { return [c] }
+            return Array(0..<colourChannels)
+        }
+        func inside(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < original.width && y < original.height }
+        var listed = Set<[Int]>()
+        for s in sites {
+            for dy in -radius...radius {
+                for dx in -radius...radius where inside(s.x + dx, s.y + dy) {
+                    for c in channelsOf(s) { listed.insert([s.x + dx, s.y + dy, c]) }
+                }
+            }
+        }
+        var result = original
+        var means = [[Int]: Double]()
+        var unrepaired = Set<[Int]>()
+        for key in listed {
+            let (x, y, c) = (key[0], key[1], key[2])
+            var ring = Set<[Int]>()
+            for s in sites where abs(s.x - x) <= radius && abs(s.y - y) <= radius && channelsOf(s).contains(c) {
+                for dy in -(radius + 1)...(radius + 1) {
+                    for dx in -(radius + 1)...(radius + 1) where max(abs(dx), abs(dy)) == radius + 1 {
+                        ring.insert([s.x + dx, s.y + dy])
+                    }
+                }
+            }
+            var sum = 0.0, weights = 0.0
+            for q in ring where inside(q[0], q[1]) && !listed.contains([q[0], q[1], c]) {
+                let weight = 1 / Double((q[0] - x) * (q[0] - x) + (q[1] - y) * (q[1] - y)).squareRoot()
+                sum += weight * original[q[0], q[1], c].doubleValue
+                weights += weight
+            }
+            if weights > 0 {
+                means[key] = sum / weights
+                result[x, y, c] = S(roundingClamping: sum / weights)
+            } else {
+                unrepaired.insert([x, y])
+            }
+        }
+        return Expected(image: result, means: means, unrepaired: unrepaired)
+    }
+
+    func squareDifferential<S: PixelSample>(_ type: S.Type, _ shape: Shape, radius: Int) throws {
+        for (round, selection) in [DefectCorrection.ChannelSelection.allColourChannels, .listedChannelOnly].enumerated() {
+            let seed = UInt64(shape.width * 71 + shape.height * 13 + shape.channels + radius * 7 + round * 1000)
+            let original = Self.randomImage(S.self, width: shape.width, height: shape.height, channels: shape.channels, seed: seed)
+            // Sparse sites, so that most squares keep some ring; corners and a cluster are among them.
+            let sites = Self.randomSites(width: shape.width, height: shape.height, channels: shape.channels,
+                                         count: max(1, shape.width * shape.height / 60), seed: seed + 1)
+            var image = original
+            let outcome = try DefectCorrection.apply(to: &image, sites: sites, channels: selection, radius: radius)
+            let expected = Self.squareReference(original, sites: sites, radius: radius, selection: selection)
+            Self.expectMatches(image, expected)
+            #expect(Set(outcome.unrepaired.map { [$0.x, $0.y] }) == expected.unrepaired)
+            var shuffled = original
+            var rng = SplitMix64(seed: seed)
+            try DefectCorrection.apply(to: &shuffled, sites: sites.shuffled(using: &rng), channels: selection, radius: radius)
+            #expect(shuffled == image)
+        }
+    }
+
+    @Test(arguments: shapes, [1, 2]) func squareDifferentialUInt8(shape: Shape, radius: Int) throws {
+        try squareDifferential(UInt8.self, shape, radius: radius)
+    }
+    @Test(arguments: shapes, [1, 3]) func squareDifferentialUInt16(shape: Shape, radius: Int) throws {
+        try squareDifferential(UInt16.self, shape, radius: radius)
+    }
+    @Test(arguments: shapes) func squareDifferentialFloat(shape: Shape) throws { try squareDifferential(Float.self, shape, radius: 1) }
+
+    @Test func radiusZeroIsThePlainRepair() throws {
+        // The square rule with R = 0 is the 8-neighbour rule (weights 1/1 and 1/√2): same values, bit for bit.
+        let original = Self.randomImage(UInt16.self, width: 31, height: 23, channels: 3, seed: 5)
+        let sites = Self.randomSites(width: 31, height: 23, channels: 3, count: 40, seed: 6)
+        var plain = original, square = original
+        try DefectCorrection.apply(to: &plain, sites: sites)
+        try DefectCorrection.apply(to: &square, sites: sites, radius: 0)
+        #expect(plain == square)
+        Self.expectMatches(square, Self.squareReference(original, sites: sites, radius: 0, selection: .allColourChannels))
+    }
+
+    @Test func radiusOneRemovesADemosaicedBlotThatTheCentreRepairLeaves() throws {
+        // A defect of +120 as bilinear demosaicing spreads it (½ beside, ¼ diagonally) on a flat 50.
+        var image = Image<UInt8>(width: 9, height: 9, channels: 1, repeating: 50)
+        for dy in -1...1 {
+            for dx in -1...1 {
+                let share = dx == 0 && dy == 0 ? 1.0 : (dx == 0 || dy == 0 ? 0.5 : 0.25)
+                image[4 + dx, 4 + dy] = UInt8(50 + 120 * share)
+            }
+        }
+        var centreOnly = image
+        try DefectCorrection.apply(to: &centreOnly, sites: [Site(x: 4, y: 4)])
+        #expect(centreOnly[4, 4] > 90 && centreOnly[4, 3] == 110)     // the blot stays
+        try DefectCorrection.apply(to: &image, sites: [Site(x: 4, y: 4)], radius: 1)
+        #expect(image == Image<UInt8>(width: 9, height: 9, channels: 1, repeating: 50))
+    }
+
+    @Test func radiusOnALinearRampIsExactAtTheCentre() throws {
+        // The ring is symmetric about the site, so a linear ramp is restored exactly there.
+        var image = Image<Double>(width: 11, height: 11, channels: 1, samples: (0..<121).map { Double(3 * ($0 % 11) + 5 * ($0 / 11)) })
+        let ramp = image
+        image[5, 5] = 1000
+        try DefectCorrection.apply(to: &image, sites: [Site(x: 5, y: 5)], radius: 2)
+        #expect(abs(image[5, 5] - ramp[5, 5]) < 1e-9)
+    }
+
+    @Test func radiusIsRefusedOnAMosaic() {
+        var image = Image<UInt16>(width: 8, height: 8, channels: 1, repeating: 100)
+        #expect(throws: DefectCorrectionError.radiusOnMosaic) {
+            try DefectCorrection.apply(to: &image, sites: [Site(x: 3, y: 3)], layout: .mosaic(.rggb), radius: 1)
+        }
+        #expect(image == Image<UInt16>(width: 8, height: 8, channels: 1, repeating: 100))
+    }
 }
