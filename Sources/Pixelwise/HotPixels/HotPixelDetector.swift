@@ -94,16 +94,36 @@ public struct HotPixelDetectionParameters: Sendable, Equatable {
     /// tails are far heavier with few frames: with `n` frames a t statistic follows Student's t with `n − 1`
     /// degrees of freedom, and `P(|T₅| > 9) ≈ 3e-4` against `≈ 1e-9` for `T₂₉`. So a score is required to
     /// have the same one-sided tail probability at `n − 1` degrees of freedom as `score` has at 29:
-    /// `Q_{n−1}(P(T₂₉ > score))` (``StudentT``). 9 becomes about 18 at 10 frames and 110 at 6. The same
-    /// factor is applied to every rule (the stuck and flickering z scores and the regional ones, whose tails
-    /// also widen with few frames): a conservative bound for those. From ``referenceFrames`` frames on, `score`
-    /// itself, so that results there do not change.
+    /// `Q_{n−1}(P(T₂₉ > score))`. But the t scores divide by at least a floor (half the channel's median
+    /// spread), which removes the tiny spreads that make Student's tails heavy; so from
+    /// ``flooredTailMinimumFrames`` frames on the quantile is that of the floored statistic (``FlooredT``, floor
+    /// ``spreadFloorRatio`` of a sample's own spread), and Student's below: 9 becomes 20.7 at 6 frames (Student:
+    /// 122.7), 17.8 at 10 (26.8), 14.1 at 15 (14.7), 11.3 at 20 (the same) and 1480 at 4. The same mapping is
+    /// applied to every rule (the stuck and flickering z scores and the regional ones, whose tails also widen
+    /// with few frames). From ``referenceFrames`` frames on, `score` itself, so that results there do not change.
+    /// Measured (docs/hotpixels.md, "Short stacks"): on 21 stacks at 5, 6, 10, 15 and 20 frames and 28 windows
+    /// of 5–10 frames of 240-frame stacks, no false candidate.
     public static func frameAdjustedThreshold(_ score: Double, frames: Int) -> Double {
         guard frames < referenceFrames, frames >= 2, score > 0 else { return score }
         let tail = StudentT.upperTail(score, degreesOfFreedom: Double(referenceFrames - 1))
         guard tail > 0 else { return .infinity }
-        return StudentT.upperQuantile(tail, degreesOfFreedom: Double(frames - 1))
+        let student = StudentT.upperQuantile(tail, degreesOfFreedom: Double(frames - 1))
+        guard frames >= flooredTailMinimumFrames else { return student }
+        let floored = FlooredT.upperQuantile(tail, degreesOfFreedom: Double(frames - 1), floorRatio: spreadFloorRatio)
+        // Fewer frames are never surer: past the floor the floored tail is a normal one, lighter than Student's
+        // at 29 degrees of freedom, so huge scores would otherwise map below themselves.
+        return Swift.max(score, Swift.min(floored, student))
     }
+
+    /// From this many frames on, the adjustment matches the floored statistic's tail (``FlooredT``); below,
+    /// Student's (with 2 or 3 degrees of freedom too many samples are busier than the floor's model assumes:
+    /// measured on 21 stacks, 36 false candidates of 87 at 3 frames and 8 of 68 at 4, none from 5 on).
+    public static let flooredTailMinimumFrames = 5
+
+    /// The floor of the per-sample scores' spread (half the channel's median spread) in units of a sample's
+    /// own spread, for the samples the frame-count adjustment is matched to: ¼ covers every sample whose
+    /// spread is at most twice its channel's median (see ``frameAdjustedThreshold(_:frames:)``).
+    public static let spreadFloorRatio = 0.25
 
     /// Fewer frames than this give no spread to judge a sample by: no candidates, and a note saying so.
     public static let minimumFrames = 3
@@ -210,7 +230,7 @@ public enum HotPixelDetector {
             var detection = residual(state, parameters: parameters, scoreMap: scoreMap)
             if detection.effectiveThreshold != parameters.threshold {
                 detection.note = "\(n) frames: scores must reach \(Int(detection.effectiveThreshold.rounded())) to be as sure as "
-                    + "\(parameters.threshold == parameters.threshold.rounded() ? String(Int(parameters.threshold)) : String(parameters.threshold)) at \(HotPixelDetectionParameters.referenceFrames) frames (Student t, \(n - 1) degrees of freedom)"
+                    + "\(parameters.threshold == parameters.threshold.rounded() ? String(Int(parameters.threshold)) : String(parameters.threshold)) at \(HotPixelDetectionParameters.referenceFrames) frames (same tail probability at \(n - 1) degrees of freedom)"
             }
             return detection
         }

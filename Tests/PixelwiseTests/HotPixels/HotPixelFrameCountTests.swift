@@ -45,9 +45,43 @@ struct HotPixelFrameCountTests {
                 previous = adjusted
             }
         }
-        // scipy.stats.t.isf(t.sf(9, 29), ν): 26.8 at 10 frames, 122.7 at 6.
-        #expect(abs(HotPixelDetectionParameters.frameAdjustedThreshold(9, frames: 10) - 26.8) < 0.05)
-        #expect(abs(HotPixelDetectionParameters.frameAdjustedThreshold(9, frames: 6) - 122.7) < 0.05)
+        // The floored statistic's quantile from 5 frames on (scipy: brentq on E[Q(x·max(S, ¼))] = t.sf(9, 29)):
+        // 17.8 at 10 frames, 20.7 at 6 (Student's: 26.8 and 122.7); Student's below 5: t.isf(t.sf(9, 29), 3).
+        #expect(abs(HotPixelDetectionParameters.frameAdjustedThreshold(9, frames: 10) - 17.8) < 0.05)
+        #expect(abs(HotPixelDetectionParameters.frameAdjustedThreshold(9, frames: 6) - 20.7) < 0.05)
+        #expect(abs(HotPixelDetectionParameters.frameAdjustedThreshold(9, frames: 4) - 1479.5) < 0.5)
+    }
+
+    /// `P(Z / max(S, c) > x)` by a plain midpoint sum over S's density, a million steps: the obvious reference.
+    static func flooredTailReference(_ x: Double, nu: Double, c: Double) -> Double {
+        let steps = 1_000_000, top = 12.0
+        let h = top / Double(steps)
+        var sum = 0.0
+        for i in 0..<steps {
+            let s = (Double(i) + 0.5) * h
+            let q = nu * s * s
+            let logNormaliser: Double = -0.5 * nu * log(2.0) - lgamma(0.5 * nu)
+            let logDensity: Double = log(2 * nu * s) + (0.5 * nu - 1) * log(q) - 0.5 * q + logNormaliser
+            let normalTail: Double = 0.5 * erfc(x * max(s, c) / 2.0.squareRoot())
+            sum += exp(logDensity) * normalTail * h
+        }
+        return sum
+    }
+
+    @Test("The floored t tail equals a brute-force integral, is Student's at c = 0, and its quantile inverts it",
+          arguments: [(4.0, 5.0, 0.25), (12.0, 5.0, 0.25), (20.0, 5.0, 0.25), (8.0, 9.0, 0.25), (15.0, 2.0, 0.5),
+                      (6.0, 29.0, 0.25), (3.0, 4.0, 0.0), (2.5, 40.0, 0.1)])
+    func flooredTail(x: Double, nu: Double, c: Double) {
+        let tail = FlooredT.upperTail(x, degreesOfFreedom: nu, floorRatio: c)
+        let reference = Self.flooredTailReference(x, nu: nu, c: c)
+        #expect(abs(tail / reference - 1) < 1e-4, "P(T > \(x)) ν \(nu) c \(c): \(tail) vs \(reference)")
+        if c == 0 {
+            #expect(abs(tail / StudentT.upperTail(x, degreesOfFreedom: nu) - 1) < 1e-4)
+        }
+        #expect(tail <= StudentT.upperTail(x, degreesOfFreedom: nu) * (1 + 1e-6))   // a floor only lightens the tail
+        let back = FlooredT.upperQuantile(tail, degreesOfFreedom: nu, floorRatio: c)
+        #expect(abs(back - x) < 1e-6 * x)
+        #expect(FlooredT.upperTail(x * 1.05, degreesOfFreedom: nu, floorRatio: c) < tail)
     }
 
     /// A 3-channel 8-bit stack of `frames` different scenes with extra frame-to-frame noise of ±`noise` levels.
@@ -79,7 +113,7 @@ struct HotPixelFrameCountTests {
         let state = noisyStack(frames: 6, noise: 20, seed: seed * 100)
         let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(suppressionRadius: 4))
         #expect(result.candidates.isEmpty, "\(result.candidates)")
-        #expect(result.effectiveThreshold > 100)
+        #expect(result.effectiveThreshold > 20)
         #expect(result.note != nil)
     }
 
