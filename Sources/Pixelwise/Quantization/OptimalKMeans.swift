@@ -119,7 +119,7 @@ struct SplitTables {
     private let layers: Int
     private let everyRowOfLastLayer: Bool
 
-    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool) {
+    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool, search: LayerSearch = .smawk) {
         let n = prefix.count
         precondition(n < Int(UInt32.max), "too many distinct values for the DP's 32-bit split table")
         count = n
@@ -151,10 +151,17 @@ struct SplitTables {
             let table = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
             let previousSplit = splits.last
             splits.append(table)
-            if let weights = prefix.weight {
+            switch (search, prefix.weight) {
+            case (.smawk, let weights?):
+                MonotoneLayerSearch(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
+                                    current: current, split: table, k: k).fill()
+            case (.smawk, nil):
+                MonotoneLayerSearch(prefix: prefix, weights: UnitRunWeights(), previous: previous,
+                                    current: current, split: table, k: k).fill()
+            case (.divideAndConquer, let weights?):
                 Self.fillLayer(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
                                current: current, split: table, previousSplit: previousSplit, k: k)
-            } else {
+            case (.divideAndConquer, nil):
                 Self.fillLayer(prefix: prefix, weights: UnitRunWeights(), previous: previous,
                                current: current, split: table, previousSplit: previousSplit, k: k)
             }
