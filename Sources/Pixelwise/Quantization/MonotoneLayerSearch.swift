@@ -41,7 +41,7 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
 
     /// Fills the layer. `blockRows` and `minimumChunkColumns` only change how the work is cut (tests
     /// make them tiny to exercise every path on small inputs); the result does not depend on them.
-    func fill(blockRows: Int = 2048, minimumChunkColumns: Int = 1 << 18) {
+    func fill(blockRows: Int = 8192, minimumChunkColumns: Int = 1 << 18) {
         let n = prefix.count
         precondition(k >= 2 && k <= n && blockRows >= 2)
         // Boundary rows k, k + B, k + 2B, …; the last row n is added below when it is not one of them.
@@ -76,14 +76,16 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
         let n = prefix.count
         let columns = ColumnRange(first: k - 1, count: n - k + 1)
         let search = self
-        let survivors: [[Int]] = Parallel.mapChunks(count: columns.count, minimumChunk: minimumChunkColumns) { chunk in
+        let survivors: [[UInt32]] = Parallel.mapChunks(count: columns.count, minimumChunk: minimumChunkColumns) { chunk in
             let scratch = Scratch(rows: rows.count)
             defer { scratch.deallocate() }
             let part = ColumnRange(first: columns.first + chunk.lowerBound, count: chunk.count)
             let kept = search.reduce(rows: rows, columns: part, into: scratch.base.columns, values: scratch.base.values)
             return Array(UnsafeBufferPointer(start: scratch.base.columns, count: kept))
         }
-        let merged = survivors.flatMap { $0 }
+        var merged = [UInt32]()
+        merged.reserveCapacity(survivors.reduce(0) { $0 + $1.count })
+        for part in survivors { merged += part }
         let scratch = Scratch(rows: rows.count)
         defer { scratch.deallocate() }
         merged.withUnsafeBufferPointer { list in
@@ -147,7 +149,7 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
     /// SMAWK's REDUCE: keeps at most `rows.count` of `columns`, dropping only columns that hold no
     /// row's leftmost minimum. The kept column at stack position p is compared in row p only, so its
     /// value there is computed once, when it is pushed (`values[p]`). Returns how many were kept.
-    func reduce<C: ColumnList>(rows: RowProgression, columns: C, into kept: UnsafeMutablePointer<Int>,
+    func reduce<C: ColumnList>(rows: RowProgression, columns: C, into kept: UnsafeMutablePointer<UInt32>,
                                values: UnsafeMutablePointer<Double>) -> Int {
         var top = -1
         let capacity = rows.count
@@ -162,7 +164,7 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
             }
             if top + 1 < capacity {
                 top += 1
-                kept[top] = j
+                kept[top] = UInt32(truncatingIfNeeded: j)
                 values[top] = value(rows[top], j)
             }
             q &+= 1
@@ -196,15 +198,16 @@ struct ColumnRange: ColumnList {
 
 /// Columns kept by a REDUCE.
 struct ColumnArray: ColumnList {
-    let base: UnsafePointer<Int>
+    let base: UnsafePointer<UInt32>
     let count: Int
-    @inline(__always) subscript(q: Int) -> Int { base[q] }
+    @inline(__always) subscript(q: Int) -> Int { Int(base[q]) }
 }
 
 /// Where SMAWK's levels put their reduced column lists (each level's list is no longer than its rows,
 /// and rows halve per level, so 2·rows + depth entries suffice) and REDUCE's per-position values.
+/// Column indices are 32-bit, like the split tables (n < 2³²).
 struct ScratchPointers {
-    let columns: UnsafeMutablePointer<Int>
+    let columns: UnsafeMutablePointer<UInt32>
     let values: UnsafeMutablePointer<Double>
     /// The part after a level's list; REDUCE's values are dead once it returns, so they are shared.
     func advanced(by kept: Int) -> ScratchPointers { ScratchPointers(columns: columns + kept, values: values) }

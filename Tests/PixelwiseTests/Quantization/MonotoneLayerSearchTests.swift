@@ -11,7 +11,7 @@ private struct LayerComparison {
     var firstDifferenceFromPlainScan = ""
 }
 
-private func compareLayers(_ data: WeightedValues, k maxK: Int, blockRows: [Int] = [2048, 2, 3, 7],
+private func compareLayers(_ data: WeightedValues, k maxK: Int, blockRows: [Int] = [8192, 2, 3, 7],
                            chunkColumns: [Int] = [1 << 18, 3], plainScan: Bool = true) -> LayerComparison {
     let n = data.count
     let prefix = PrefixSums(data)
@@ -157,7 +157,7 @@ struct MonotoneLayerSearchTests {
         let values = Set((0..<10_000).map { _ in Double.random(in: 0..<1, using: &generator) }).sorted()
         for weights in [nil, values.map { _ in Double(Int.random(in: 1...1000, using: &generator)) }] {
             let comparison = compareLayers(WeightedValues(values: values, weights: weights), k: 6,
-                                           blockRows: [2048, 5], chunkColumns: [1 << 18, 777], plainScan: false)
+                                           blockRows: [8192, 5], chunkColumns: [1 << 18, 777], plainScan: false)
             #expect(comparison.smawkMatchesDivideAndConquer, "\(comparison.firstDifference)")
         }
     }
