@@ -93,11 +93,6 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
         }
     }
 
-    /// `A[i][j]`: +∞ where the last cluster would be empty.
-    @inline(__always) func value(_ i: Int, _ j: Int) -> Double {
-        j < i ? previous[j] + prefix.cost(j, i, weights) : .infinity
-    }
-
     /// SMAWK: the leftmost minimum of every row in `rows` among `columns` (ascending), written to
     /// `current` and `split`.
     func solve<C: ColumnList>(rows: RowProgression, columns: C, scratch: ScratchPointers) {
@@ -128,13 +123,17 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
     /// position of the last column examined.
     @discardableResult @inline(__always)
     private func searchRow<C: ColumnList>(_ i: Int, columns: C, from: Int, through: Int) -> Int {
+        // Locals, not fields of `self`: the compiler keeps them in registers instead of reloading them
+        // after every store through a pointer.
+        let prefix = self.prefix, weights = self.weights, previous = self.previous
         var best = Double.infinity
         var bestColumn = columns[from]
         var q = from
         while q < columns.count {
             let j = columns[q]
             if j > through { break }
-            let candidate = value(i, j)
+            // A[i][j], +∞ where the last cluster would be empty.
+            let candidate = j < i ? previous[j] + prefix.cost(j, i, weights) : .infinity
             if candidate < best {
                 best = candidate
                 bestColumn = j
@@ -151,6 +150,7 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
     /// value there is computed once, when it is pushed (`values[p]`). Returns how many were kept.
     func reduce<C: ColumnList>(rows: RowProgression, columns: C, into kept: UnsafeMutablePointer<UInt32>,
                                values: UnsafeMutablePointer<Double>) -> Int {
+        let prefix = self.prefix, weights = self.weights, previous = self.previous  // in registers, as above
         var top = -1
         let capacity = rows.count
         var q = 0
@@ -160,12 +160,13 @@ struct MonotoneLayerSearch<W: RunWeights>: @unchecked Sendable {
                 let i = rows[top]
                 // Where j ≥ i the new column is +∞ and the stack top (finite, or +∞ and to the left) wins.
                 if j >= i || values[top] <= previous[j] + prefix.cost(j, i, weights) { break }
-                top -= 1
+                top &-= 1
             }
-            if top + 1 < capacity {
-                top += 1
+            if top &+ 1 < capacity {
+                top &+= 1
                 kept[top] = UInt32(truncatingIfNeeded: j)
-                values[top] = value(rows[top], j)
+                let i = rows[top]
+                values[top] = j < i ? previous[j] + prefix.cost(j, i, weights) : .infinity
             }
             q &+= 1
         }
