@@ -26,11 +26,10 @@ public struct KMeansClustering: Sendable, Equatable {
 ///
 /// In one dimension an optimal clustering always consists of consecutive runs, so dynamic programming
 /// over the sorted values finds the global optimum (Wang & Song 2011, Ckmeans.1d.dp):
-/// `D[k][i] = min over j of D[k−1][j] + cost(j..<i)`. The best split `j` is monotone in `i` (the cost
-/// satisfies the quadrangle inequality), so each layer is filled coarse to fine: rows at stride s search
-/// only between the splits of their neighbours at stride 2s — the divide-and-conquer scheme, O(n log n)
-/// per layer, with all rows of one stride level independent and spread over every core. The last layer
-/// needs only its final row: one O(n) scan.
+/// `D[k][i] = min over j of D[k−1][j] + cost(j..<i)`. The cost satisfies the quadrangle inequality, so
+/// each layer's matrix of candidates is Monge and SMAWK finds every row's best split in O(n)
+/// (``MonotoneLayerSearch``, in blocks spread over every core). The last layer needs only its final row:
+/// one O(n) scan.
 public enum OptimalKMeans {
     /// The optimal clustering of `data` into `k` clusters (`1 ≤ k ≤ data.count`).
     public static func cluster(_ data: WeightedValues, k: Int) -> KMeansClustering {
@@ -191,7 +190,9 @@ struct SplitTables {
         return KMeansClustering(centers: centers, clusterRanges: ranges, objective: objective)
     }
 
-    /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1].
+    /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1], coarse to
+    /// fine: rows at stride s search only between the splits of their neighbours at stride 2s (divide and
+    /// conquer, O(n log n) per layer). The search used before SMAWK, kept as the tests' reference.
     static func fillLayer<W: RunWeights>(prefix: PrefixSums, weights: W, previous: UnsafeMutablePointer<Double>,
                                          current: UnsafeMutablePointer<Double>, split: UnsafeMutablePointer<UInt32>,
                                          previousSplit: UnsafeMutablePointer<UInt32>?, k: Int) {
