@@ -26,11 +26,10 @@ public struct KMeansClustering: Sendable, Equatable {
 ///
 /// In one dimension an optimal clustering always consists of consecutive runs, so dynamic programming
 /// over the sorted values finds the global optimum (Wang & Song 2011, Ckmeans.1d.dp):
-/// `D[k][i] = min over j of D[k−1][j] + cost(j..<i)`. The best split `j` is monotone in `i` (the cost
-/// satisfies the quadrangle inequality), so each layer is filled coarse to fine: rows at stride s search
-/// only between the splits of their neighbours at stride 2s — the divide-and-conquer scheme, O(n log n)
-/// per layer, with all rows of one stride level independent and spread over every core. The last layer
-/// needs only its final row: one O(n) scan.
+/// `D[k][i] = min over j of D[k−1][j] + cost(j..<i)`. The cost satisfies the quadrangle inequality, so
+/// each layer's matrix of candidates is Monge and SMAWK finds every row's best split in O(n)
+/// (``MonotoneLayerSearch``, in blocks spread over every core). The last layer needs only its final row:
+/// one O(n) scan.
 public enum OptimalKMeans {
     /// The optimal clustering of `data` into `k` clusters (`1 ≤ k ≤ data.count`).
     public static func cluster(_ data: WeightedValues, k: Int) -> KMeansClustering {
@@ -119,7 +118,7 @@ struct SplitTables {
     private let layers: Int
     private let everyRowOfLastLayer: Bool
 
-    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool) {
+    init(prefix: PrefixSums, layers: Int, everyRowOfLastLayer: Bool, search: LayerSearch = .smawk) {
         let n = prefix.count
         precondition(n < Int(UInt32.max), "too many distinct values for the DP's 32-bit split table")
         count = n
@@ -151,10 +150,17 @@ struct SplitTables {
             let table = UnsafeMutablePointer<UInt32>.allocate(capacity: n + 1)
             let previousSplit = splits.last
             splits.append(table)
-            if let weights = prefix.weight {
+            switch (search, prefix.weight) {
+            case (.smawk, let weights?):
+                MonotoneLayerSearch(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
+                                    current: current, split: table, k: k).fill()
+            case (.smawk, nil):
+                MonotoneLayerSearch(prefix: prefix, weights: UnitRunWeights(), previous: previous,
+                                    current: current, split: table, k: k).fill()
+            case (.divideAndConquer, let weights?):
                 Self.fillLayer(prefix: prefix, weights: ArrayRunWeights(weights), previous: previous,
                                current: current, split: table, previousSplit: previousSplit, k: k)
-            } else {
+            case (.divideAndConquer, nil):
                 Self.fillLayer(prefix: prefix, weights: UnitRunWeights(), previous: previous,
                                current: current, split: table, previousSplit: previousSplit, k: k)
             }
@@ -184,7 +190,9 @@ struct SplitTables {
         return KMeansClustering(centers: centers, clusterRanges: ranges, objective: objective)
     }
 
-    /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1].
+    /// Fills `current[i]` = D[k][i] and `split[i]` for every i in k...n from `previous` = D[k−1], coarse to
+    /// fine: rows at stride s search only between the splits of their neighbours at stride 2s (divide and
+    /// conquer, O(n log n) per layer). The search used before SMAWK, kept as the tests' reference.
     static func fillLayer<W: RunWeights>(prefix: PrefixSums, weights: W, previous: UnsafeMutablePointer<Double>,
                                          current: UnsafeMutablePointer<Double>, split: UnsafeMutablePointer<UInt32>,
                                          previousSplit: UnsafeMutablePointer<UInt32>?, k: Int) {
