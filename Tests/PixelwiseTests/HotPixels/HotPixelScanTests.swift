@@ -166,7 +166,7 @@ struct HotPixelScanTests {
         #expect(Array(grouped.minimum) == Array(single.minimum) && Array(grouped.maximum) == Array(single.maximum))
     }
 
-    @Test("Fused Welford pass (8-lane blocks) equals scalar Welford steps bit for bit: every tail length, 1–4 frames, with and without the range",
+    @Test("Fused Welford pass (8-lane blocks, and a band's first pass written without reading) equals scalar Welford steps bit for bit: every tail length, 1–4 frames, with and without the range",
           arguments: [1, 7, 8, 15, 16, 17, 31, 33, 100])
     func fusedPassEqualsScalarSteps(count: Int) {
         var rng = SplitMix64(seed: UInt64(count) * 977)
@@ -182,8 +182,9 @@ struct HotPixelScanTests {
                     let values = (0..<frames).map { _ in (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) } }
                     let startMean = (0..<count).map { _ in firstCount == 0 ? 0 : Float.random(in: -20...20, using: &rng) }
                     let startM2 = (0..<count).map { _ in firstCount == 0 ? 0 : Float.random(in: 0...5000, using: &rng) }
-                    let startLow = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                    let startHigh = startLow.map { UInt8.random(in: $0...255, using: &rng) }
+                    // A state with no frame yet holds an empty range (what a fill stores).
+                    let startLow = (0..<count).map { _ in firstCount == 0 ? 255 : UInt8.random(in: 0...255, using: &rng) }
+                    let startHigh = startLow.map { firstCount == 0 ? 0 : UInt8.random(in: $0...255, using: &rng) }
                     // Reference: one frame at a time, one sample at a time, the Welford step as written in `Welford`.
                     var mean = startMean, m2 = startM2, low = startLow, high = startHigh
                     for f in 0..<frames {
@@ -217,7 +218,31 @@ struct HotPixelScanTests {
                             }
                         }
                     }
+                    // A band's first group (`fresh`) writes the statistics without reading the state: from
+                    // garbage it must give what the update of a filled state gives.
+                    var freshMean = [Float](repeating: .nan, count: count), freshM2 = [Float](repeating: -7, count: count)
+                    var freshLow = [UInt8](repeating: 3, count: count), freshHigh = [UInt8](repeating: 250, count: count)
+                    if firstCount == 0 {
+                        observations.withUnsafeBufferPointer { observations in
+                            rows.withUnsafeBufferPointer { rows in
+                                freshLow.withUnsafeMutableBufferPointer { freshLow in
+                                    freshHigh.withUnsafeMutableBufferPointer { freshHigh in
+                                        HotPixelAccumulator<UInt8>.updateRow(
+                                            mean: &freshMean, m2: &freshM2,
+                                            minimum: withRange ? freshLow.baseAddress! : nil, maximum: withRange ? freshHigh.baseAddress! : nil,
+                                            observations: observations.baseAddress!, observationStride: stride,
+                                            values: rows.baseAddress!, frames: frames, firstCount: 0, count: count, fresh: true)
+                                    }
+                                }
+                            }
+                        }
+                    }
                     let label = "count \(count) frames \(frames) first \(firstCount) range \(withRange)"
+                    if firstCount == 0 {
+                        #expect(freshMean.map(\.bitPattern) == mean.map(\.bitPattern), "fresh \(label)")
+                        #expect(freshM2.map(\.bitPattern) == m2.map(\.bitPattern), "fresh \(label)")
+                        if withRange { #expect(freshLow == low && freshHigh == high, "fresh \(label)") }
+                    }
                     #expect(fusedMean.map(\.bitPattern) == mean.map(\.bitPattern), "\(label)")
                     #expect(fusedM2.map(\.bitPattern) == m2.map(\.bitPattern), "\(label)")
                     if withRange {
