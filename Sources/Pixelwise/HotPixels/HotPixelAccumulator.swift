@@ -252,36 +252,53 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
                           observations: UnsafePointer<Float>, observationStride: Int,
                           values: UnsafePointer<UnsafePointer<Sample>>, frames: Int,
                           firstCount: Int, count: Int, fresh: Bool = false) {
+        typealias F = SIMD16<Float>
         typealias V = SIMD16<Sample>
         withUnsafeTemporaryAllocation(of: Float.self, capacity: frames) { reciprocals in
             for f in 0..<frames { reciprocals[f] = 1 / Float(firstCount + f + 1) }
-            var index = 0
-            let vectorEnd = count & ~15
-            @inline(__always) func welford(_ i: Int) {
-                welfordBlock(mean: mean + i, m2: m2 + i, observations: observations + i, observationStride: observationStride,
-                             reciprocals: reciprocals.baseAddress!, frames: frames, fresh: fresh)
-            }
-            if let minimum, let maximum {
-                while index < vectorEnd {
-                    var low = fresh ? V(repeating: Sample.maximumValue) : UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
-                    var high = fresh ? V(repeating: Sample.minimumValue) : UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
-                    for f in 0..<frames {
-                        let v = UnsafeRawPointer(values[f] + index).loadUnaligned(as: V.self)
-                        (low, high) = Sample.widenRange(low, high, v)
+            // Written twice by the compiler (the call sites below pass a constant), so that the loops test
+            // nothing: a band's first pass stores without loading, every other pass loads and stores.
+            @inline(__always) func vectorPart(fresh: Bool) -> Int {
+                var index = 0
+                let vectorEnd = count & ~15
+                if let minimum, let maximum {
+                    while index < vectorEnd {
+                        var m = fresh ? F() : UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                        var s = fresh ? F() : UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                        var low = fresh ? V(repeating: Sample.maximumValue) : UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
+                        var high = fresh ? V(repeating: Sample.minimumValue) : UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
+                        for f in 0..<frames {
+                            let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                            let delta = x - m
+                            m = m + delta * F(repeating: reciprocals[f])
+                            s = s + delta * (x - m)
+                            let v = UnsafeRawPointer(values[f] + index).loadUnaligned(as: V.self)
+                            (low, high) = Sample.widenRange(low, high, v)
+                        }
+                        UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                        UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                        UnsafeMutableRawPointer(minimum + index).storeBytes(of: low, as: V.self)
+                        UnsafeMutableRawPointer(maximum + index).storeBytes(of: high, as: V.self)
+                        index &+= 16
                     }
-                    UnsafeMutableRawPointer(minimum + index).storeBytes(of: low, as: V.self)
-                    UnsafeMutableRawPointer(maximum + index).storeBytes(of: high, as: V.self)
-                    welford(index)
-                    welford(index &+ 8)
-                    index &+= 16
+                } else {
+                    while index < vectorEnd {
+                        var m = fresh ? F() : UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                        var s = fresh ? F() : UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                        for f in 0..<frames {
+                            let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                            let delta = x - m
+                            m = m + delta * F(repeating: reciprocals[f])
+                            s = s + delta * (x - m)
+                        }
+                        UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                        UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                        index &+= 16
+                    }
                 }
-            } else {
-                while index < vectorEnd {
-                    welford(index)
-                    welford(index &+ 8)
-                    index &+= 16
-                }
+                return index
             }
+            var index = fresh ? vectorPart(fresh: true) : vectorPart(fresh: false)
             while index < count {
                 if fresh {
                     mean[index] = 0
@@ -302,26 +319,6 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
                 index &+= 1
             }
         }
-    }
-
-    /// The Welford steps of a group of frames on 8 samples, mean and M2 kept in registers across the group.
-    /// Eight lanes, not sixteen: with sixteen, mean, M2, the observation and δ (four SSE registers each) plus
-    /// the range and the reciprocal did not fit the 16 registers, and the spills cost ~10% of the pass.
-    @inlinable @inline(__always)
-    static func welfordBlock(mean: UnsafeMutablePointer<Float>, m2: UnsafeMutablePointer<Float>,
-                             observations: UnsafePointer<Float>, observationStride: Int,
-                             reciprocals: UnsafePointer<Float>, frames: Int, fresh: Bool) {
-        typealias F = SIMD8<Float>
-        var m = fresh ? F() : UnsafeRawPointer(mean).loadUnaligned(as: F.self)
-        var s = fresh ? F() : UnsafeRawPointer(m2).loadUnaligned(as: F.self)
-        for f in 0..<frames {
-            let x = UnsafeRawPointer(observations + f &* observationStride).loadUnaligned(as: F.self)
-            let delta = x - m
-            m = m + delta * F(repeating: reciprocals[f])
-            s = s + delta * (x - m)
-        }
-        UnsafeMutableRawPointer(mean).storeBytes(of: m, as: F.self)
-        UnsafeMutableRawPointer(m2).storeBytes(of: s, as: F.self)
     }
 
     @inlinable

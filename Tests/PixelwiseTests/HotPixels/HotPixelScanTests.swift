@@ -166,7 +166,7 @@ struct HotPixelScanTests {
         #expect(Array(grouped.minimum) == Array(single.minimum) && Array(grouped.maximum) == Array(single.maximum))
     }
 
-    @Test("Fused Welford pass (8-lane blocks, and a band's first pass written without reading) equals scalar Welford steps bit for bit: every tail length, 1–4 frames, with and without the range",
+    @Test("Fused Welford pass (and a band’s first pass, written without reading the state) equals scalar Welford steps bit for bit: every tail length, 1–4 frames, with and without the range",
           arguments: [1, 7, 8, 15, 16, 17, 31, 33, 100])
     func fusedPassEqualsScalarSteps(count: Int) {
         var rng = SplitMix64(seed: UInt64(count) * 977)
