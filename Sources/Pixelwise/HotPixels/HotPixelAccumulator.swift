@@ -90,8 +90,6 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         let ranges = geometry.method == .residual ? count : 0
         minimum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
         maximum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
-        // Filled on every core: the first touch of 300 MB (page faults and zeroing by the kernel, then
-        // these stores) took a few tenths of a second on one core before the first frame could start.
         // Bands of an even number of rows (CFA phase stays aligned), enough of them that workers rarely meet.
         bandRows = Swift.max(2, (geometry.height / 64 + 1) & ~1)
         let bands = Swift.max(1, (geometry.height + bandRows - 1) / bandRows)
