@@ -67,9 +67,19 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     public let bandRows: Int
     private var bandCounts: [Int]
     private let bandLocks: [DispatchSemaphore]
+    /// Whether each band's state has been written (filled, or by its first frames).
+    private var bandFilled: [Bool]
 
     /// An empty accumulator for frames of `geometry` (whose sample type must be `Sample`).
-    public init(geometry: HotPixelGeometry) {
+    public convenience init(geometry: HotPixelGeometry) {
+        self.init(geometry: geometry, deferringFill: false)
+    }
+
+    /// An empty accumulator whose state is written by each band's first frames instead of being filled first
+    /// (``HotPixelScan``): that pass writes the state without reading it, and the fill — 300 MB of stores on
+    /// a 10-megapixel RGB stack, before the first frame could start — is not needed. Until ``fillPending()``,
+    /// only the bands that have frames hold statistics.
+    init(geometry: HotPixelGeometry, deferringFill: Bool) {
         precondition(geometry.sampleType == Sample.sampleType, "accumulator sample type differs from the geometry's")
         self.geometry = geometry
         let count = geometry.sampleCount
@@ -80,23 +90,37 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         let ranges = geometry.method == .residual ? count : 0
         minimum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
         maximum = UnsafeMutableBufferPointer(start: TableMemory.allocate(Sample.self, count: ranges), count: ranges)
-        // Filled on every core: the first touch of 300 MB (page faults and zeroing by the kernel, then
-        // these stores) took a few tenths of a second on one core before the first frame could start.
-        let mean = SendablePointer(mean.baseAddress), m2 = SendablePointer(m2.baseAddress)
-        let minimum = SendablePointer(minimum.baseAddress), maximum = SendablePointer(maximum.baseAddress)
-        Parallel.forEachChunk(count: count, minimumChunk: 1 << 20) { range in
-            (mean.pointer! + range.lowerBound).initialize(repeating: 0, count: range.count)
-            (m2.pointer! + range.lowerBound).initialize(repeating: 0, count: range.count)
-            if ranges > 0 {
-                (minimum.pointer! + range.lowerBound).initialize(repeating: Sample.maximumValue, count: range.count)
-                (maximum.pointer! + range.lowerBound).initialize(repeating: Sample.minimumValue, count: range.count)
-            }
-        }
         // Bands of an even number of rows (CFA phase stays aligned), enough of them that workers rarely meet.
         bandRows = Swift.max(2, (geometry.height / 64 + 1) & ~1)
         let bands = Swift.max(1, (geometry.height + bandRows - 1) / bandRows)
         bandCounts = Array(repeating: 0, count: bands)
         bandLocks = (0..<bands).map { _ in DispatchSemaphore(value: 1) }
+        bandFilled = Array(repeating: false, count: bands)
+        if !deferringFill { fillPending() }
+    }
+
+    /// Fills the state of every band that has no frame yet with the empty statistics (mean and M2 zero, the
+    /// range empty), on every core: the first touch of 300 MB (page faults and zeroing by the kernel, then
+    /// these stores) took a few tenths of a second on one core.
+    func fillPending() {
+        let pending = bandFilled.indices.filter { !bandFilled[$0] }
+        guard !pending.isEmpty else { return }
+        let rowLength = geometry.width * geometry.channels, hasRange = geometry.method == .residual
+        let mean = SendablePointer(mean.baseAddress), m2 = SendablePointer(m2.baseAddress)
+        let minimum = SendablePointer(minimum.baseAddress), maximum = SendablePointer(maximum.baseAddress)
+        let bandRows = bandRows, height = geometry.height
+        Parallel.forEachChunk(count: pending.count) { chunk in
+            for band in pending[chunk] {
+                let start = band * bandRows * rowLength, count = (Swift.min(height, (band + 1) * bandRows) - band * bandRows) * rowLength
+                (mean.pointer! + start).initialize(repeating: 0, count: count)
+                (m2.pointer! + start).initialize(repeating: 0, count: count)
+                if hasRange {
+                    (minimum.pointer! + start).initialize(repeating: Sample.maximumValue, count: count)
+                    (maximum.pointer! + start).initialize(repeating: Sample.minimumValue, count: count)
+                }
+            }
+        }
+        for band in pending { bandFilled[band] = true }
     }
 
     deinit {
@@ -174,6 +198,8 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     /// `scratch` (while the frame rows are in cache), then one fused pass over the state.
     private func accumulate(_ frames: [ImageBuffer<Sample>], band: Int, scratch: UnsafeMutablePointer<Float>) {
         let firstCount = bandCounts[band]
+        // A band never filled gets its first statistics written, not updated (the same values).
+        let fresh = !bandFilled[band]
         let rowLength = geometry.width * geometry.channels
         let scratchStride = rowLength + 16
         let firstRow = band * bandRows
@@ -200,9 +226,10 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
                     maximum: hasRange ? maximum.baseAddress! + offset : nil,
                     observations: UnsafePointer(scratch), observationStride: scratchStride,
                     values: UnsafePointer(rows.baseAddress!), frames: group,
-                    firstCount: firstCount, count: rowLength)
+                    firstCount: firstCount, count: rowLength, fresh: fresh)
             }
         }
+        bandFilled[band] = true
         bandCounts[band] = firstCount + group
     }
 
@@ -215,54 +242,67 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     ///   - observations: frame `f`'s Welford inputs start at `observations + f * observationStride`.
     ///   - values: frame `f`'s sample row (for the range) starts at `values[f]`.
     ///   - firstCount: observations before this group; frame `f` makes it `firstCount + f + 1`.
+    ///   - fresh: the state holds nothing yet (`firstCount` is 0): start from mean and M2 zero and an empty
+    ///     range, the values a fill would have stored, without reading the state.
     @inlinable
     static func updateRow(mean: UnsafeMutablePointer<Float>, m2: UnsafeMutablePointer<Float>,
                           minimum: UnsafeMutablePointer<Sample>?, maximum: UnsafeMutablePointer<Sample>?,
                           observations: UnsafePointer<Float>, observationStride: Int,
                           values: UnsafePointer<UnsafePointer<Sample>>, frames: Int,
-                          firstCount: Int, count: Int) {
+                          firstCount: Int, count: Int, fresh: Bool = false) {
         typealias F = SIMD16<Float>
         typealias V = SIMD16<Sample>
         withUnsafeTemporaryAllocation(of: Float.self, capacity: frames) { reciprocals in
             for f in 0..<frames { reciprocals[f] = 1 / Float(firstCount + f + 1) }
-            var index = 0
-            let vectorEnd = count & ~15
-            if let minimum, let maximum {
-                while index < vectorEnd {
-                    var m = UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
-                    var s = UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
-                    var low = UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
-                    var high = UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
-                    for f in 0..<frames {
-                        let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
-                        let delta = x - m
-                        m = m + delta * F(repeating: reciprocals[f])
-                        s = s + delta * (x - m)
-                        let v = UnsafeRawPointer(values[f] + index).loadUnaligned(as: V.self)
-                        (low, high) = Sample.widenRange(low, high, v)
+            // Written twice by the compiler (the call sites below pass a constant), so that the loops test
+            // nothing: a band's first pass stores without loading, every other pass loads and stores.
+            @inline(__always) func vectorPart(fresh: Bool) -> Int {
+                var index = 0
+                let vectorEnd = count & ~15
+                if let minimum, let maximum {
+                    while index < vectorEnd {
+                        var m = fresh ? F() : UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                        var s = fresh ? F() : UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                        var low = fresh ? V(repeating: Sample.maximumValue) : UnsafeRawPointer(minimum + index).loadUnaligned(as: V.self)
+                        var high = fresh ? V(repeating: Sample.minimumValue) : UnsafeRawPointer(maximum + index).loadUnaligned(as: V.self)
+                        for f in 0..<frames {
+                            let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                            let delta = x - m
+                            m = m + delta * F(repeating: reciprocals[f])
+                            s = s + delta * (x - m)
+                            let v = UnsafeRawPointer(values[f] + index).loadUnaligned(as: V.self)
+                            (low, high) = Sample.widenRange(low, high, v)
+                        }
+                        UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                        UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                        UnsafeMutableRawPointer(minimum + index).storeBytes(of: low, as: V.self)
+                        UnsafeMutableRawPointer(maximum + index).storeBytes(of: high, as: V.self)
+                        index &+= 16
                     }
-                    UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
-                    UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
-                    UnsafeMutableRawPointer(minimum + index).storeBytes(of: low, as: V.self)
-                    UnsafeMutableRawPointer(maximum + index).storeBytes(of: high, as: V.self)
-                    index &+= 16
-                }
-            } else {
-                while index < vectorEnd {
-                    var m = UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
-                    var s = UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
-                    for f in 0..<frames {
-                        let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
-                        let delta = x - m
-                        m = m + delta * F(repeating: reciprocals[f])
-                        s = s + delta * (x - m)
+                } else {
+                    while index < vectorEnd {
+                        var m = fresh ? F() : UnsafeRawPointer(mean + index).loadUnaligned(as: F.self)
+                        var s = fresh ? F() : UnsafeRawPointer(m2 + index).loadUnaligned(as: F.self)
+                        for f in 0..<frames {
+                            let x = UnsafeRawPointer(observations + (f &* observationStride &+ index)).loadUnaligned(as: F.self)
+                            let delta = x - m
+                            m = m + delta * F(repeating: reciprocals[f])
+                            s = s + delta * (x - m)
+                        }
+                        UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
+                        UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
+                        index &+= 16
                     }
-                    UnsafeMutableRawPointer(mean + index).storeBytes(of: m, as: F.self)
-                    UnsafeMutableRawPointer(m2 + index).storeBytes(of: s, as: F.self)
-                    index &+= 16
                 }
+                return index
             }
+            var index = fresh ? vectorPart(fresh: true) : vectorPart(fresh: false)
             while index < count {
+                if fresh {
+                    mean[index] = 0
+                    m2[index] = 0
+                    if let minimum, let maximum { (minimum[index], maximum[index]) = (Sample.maximumValue, Sample.minimumValue) }
+                }
                 for f in 0..<frames {
                     let x = observations[f &* observationStride &+ index]
                     let delta = x - mean[index]
@@ -304,6 +344,8 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     /// Not to be called while frames are being added.
     public func merge(_ other: HotPixelAccumulator<Sample>) {
         precondition(other.geometry == geometry, "merging states of different geometry")
+        fillPending()
+        other.fillPending()
         let countA = frameCount, countB = other.frameCount
         let total = mean.count
         // Rows in parallel: the merge is elementwise.

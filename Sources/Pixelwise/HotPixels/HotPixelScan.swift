@@ -13,11 +13,27 @@ public enum AnyHotPixelAccumulator: Sendable {
 
     /// An empty accumulator for `geometry`.
     public init(geometry: HotPixelGeometry) {
+        self.init(geometry: geometry, deferringFill: false)
+    }
+
+    /// An empty accumulator whose bands are written by their first frames (see
+    /// ``HotPixelAccumulator/init(geometry:deferringFill:)``); ``fillPending()`` before anything reads it.
+    init(geometry: HotPixelGeometry, deferringFill: Bool) {
         switch geometry.sampleType {
-        case .uint8: self = .uint8(HotPixelAccumulator(geometry: geometry))
-        case .uint16: self = .uint16(HotPixelAccumulator(geometry: geometry))
-        case .float32: self = .float32(HotPixelAccumulator(geometry: geometry))
-        case .float64: self = .float64(HotPixelAccumulator(geometry: geometry))
+        case .uint8: self = .uint8(HotPixelAccumulator(geometry: geometry, deferringFill: deferringFill))
+        case .uint16: self = .uint16(HotPixelAccumulator(geometry: geometry, deferringFill: deferringFill))
+        case .float32: self = .float32(HotPixelAccumulator(geometry: geometry, deferringFill: deferringFill))
+        case .float64: self = .float64(HotPixelAccumulator(geometry: geometry, deferringFill: deferringFill))
+        }
+    }
+
+    /// Fills the bands that have no frame yet (see ``HotPixelAccumulator/fillPending()``).
+    func fillPending() {
+        switch self {
+        case .uint8(let a): a.fillPending()
+        case .uint16(let a): a.fillPending()
+        case .float32(let a): a.fillPending()
+        case .float64(let a): a.fillPending()
         }
     }
 
@@ -182,7 +198,8 @@ public enum HotPixelScan {
                 switch result {
                 case .failure(let error): skipped.append(SkippedFrame(index: first + k, reason: error.reason))
                 case .success(let frame):
-                    if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame)) }
+                    // Not filled: each band's first pass writes its statistics without reading them.
+                    if state == nil { state = AnyHotPixelAccumulator(geometry: try geometry(frame), deferringFill: true) }
                     if let reason = state!.mismatch(frame) {
                         skipped.append(SkippedFrame(index: first + k, reason: reason))
                         spare.append(frame)
@@ -199,6 +216,7 @@ public enum HotPixelScan {
             for _ in workers { pipeline.work(load: load, progress: progress) }
         }
         skipped += pipeline.skipped.sorted { $0.index < $1.index }
+        state.fillPending()   // every band has had the first frame: nothing to do, unless that changes
         return (state, skipped)
     }
 
@@ -240,6 +258,8 @@ public enum HotPixelScan {
         /// Accepted frames applied by each band, and whether a core is applying frames to it now.
         private var applied: [Int]
         private var busy: [Bool]
+        /// The band handed out last (see ``laggingBand()``); the state's fill ends on the last band.
+        private var lastBand: Int
         private(set) var skipped: [SkippedFrame] = []
 
         init(state: AnyHotPixelAccumulator, frames: Range<Int>, buffers: Int, decoded: [AnyImage], spare: [AnyImage]) {
@@ -253,6 +273,7 @@ public enum HotPixelScan {
             self.spare = spare
             applied = Array(repeating: 0, count: state.bandCount)
             busy = Array(repeating: false, count: state.bandCount)
+            lastBand = state.bandCount - 1
             pthread_mutex_init(lock, nil)
             pthread_cond_init(changed, nil)
         }
@@ -335,12 +356,26 @@ public enum HotPixelScan {
             }
         }
 
-        /// The idle band with the fewest accepted frames applied, among those with frames to apply. Under the lock.
+        /// The idle band with the fewest accepted frames applied, among those with frames to apply; of those,
+        /// the one nearest the band handed out last. Under the lock.
+        ///
+        /// The nearest, not the first: a pass over the state then sweeps back from where the previous one
+        /// ended (down, up, down…), so it starts on the bands written last, which are still in the shared
+        /// cache, instead of on the bands written longest ago, which never are. The order of bands does not
+        /// change what each band computes.
         private func laggingBand() -> Int? {
             var best: Int? = nil
             for band in applied.indices where !busy[band] && applied[band] < accepted.count {
-                if best == nil || applied[band] < applied[best!] { best = band }
+                guard let current = best else {
+                    best = band
+                    continue
+                }
+                if applied[band] < applied[current]
+                    || (applied[band] == applied[current] && abs(band - lastBand) < abs(current - lastBand)) {
+                    best = band
+                }
             }
+            if let best { lastBand = best }
             return best
         }
 

@@ -65,6 +65,50 @@ struct DetectionScreenTests {
         }
     }
 
+    @Test("RGB pixels passed over 16 at a time: quiet states with a few loud pixels at block edges, combined-t-only pixels, odd widths",
+          arguments: [17, 32, 33, 48, 49, 80, 95])
+    func quietBlocksEqualUnscreened(width: Int) {
+        let height = 19, channels = 3
+        for seed in UInt64(1)...3 {
+            let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: .residual)
+            let frames = 30
+            let state = HotPixelAccumulator<UInt8>(geometry: geometry)
+            state.setFrameCount(frames)
+            var rng = SplitMix64(seed: seed * 31 + UInt64(width))
+            for index in 0..<geometry.sampleCount {
+                let spread = Float.random(in: 3...5, using: &rng)
+                state.mean[index] = Float.random(in: -0.4...0.4, using: &rng)
+                state.m2[index] = Float(frames - 1) * spread * spread
+                let low = UInt8.random(in: 10...60, using: &rng)
+                state.minimum[index] = low
+                state.maximum[index] = low + UInt8.random(in: 100...180, using: &rng)
+            }
+            // Loud pixels where a 16-pixel block starts, ends, and just past it; one channel far off, or all
+            // three moderately off so that only their combined t reaches half the threshold.
+            let columns = [0, 1, 14, 15, 16, 17, 31, 32, width - 17, width - 16, width - 1].filter { $0 >= 0 && $0 < width }
+            for _ in 0..<6 {
+                let x = columns.randomElement(using: &rng)!, y = Int.random(in: 0..<height, using: &rng)
+                let base = (y * width + x) * channels
+                if Bool.random(using: &rng) {
+                    state.mean[base + Int.random(in: 0..<3, using: &rng)] = Float.random(in: 6...15, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
+                } else {
+                    let shift = Float.random(in: 1.6...2.6, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
+                    for c in 0..<3 { state.mean[base + c] = shift }
+                }
+            }
+            for threshold in [9.0, 5.0, 14.0] {
+                for regional in [true, false] {
+                    let parameters = HotPixelDetectionParameters(threshold: threshold, top: 1000, suppressionRadius: 1,
+                                                                 useRegionalEvidence: regional)
+                    let screened = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil)
+                    let full = HotPixelDetector.residual(state, parameters: parameters, scoreMap: nil, screening: false)
+                    #expect(screened.candidates == full.candidates, "width \(width) seed \(seed) threshold \(threshold) regional \(regional)")
+                    #expect(screened.samplesAboveThreshold == full.samplesAboveThreshold)
+                }
+            }
+        }
+    }
+
     @Test("Screened detection equals unscreened on 16-bit, float and double states, on mosaics, and with few frames",
           arguments: [SampleType.uint16, .float32, .float64])
     func screenedEqualsUnscreenedOtherTypes(type: SampleType) {

@@ -166,6 +166,95 @@ struct HotPixelScanTests {
         #expect(Array(grouped.minimum) == Array(single.minimum) && Array(grouped.maximum) == Array(single.maximum))
     }
 
+    @Test("Fused Welford pass (and a band’s first pass, written without reading the state) equals scalar Welford steps bit for bit: every tail length, 1–4 frames, with and without the range",
+          arguments: [1, 7, 8, 15, 16, 17, 31, 33, 100])
+    func fusedPassEqualsScalarSteps(count: Int) {
+        var rng = SplitMix64(seed: UInt64(count) * 977)
+        let specials: [Float] = [0, -0, 255, -255, 0.5, -0.5, 1e-30, 1e30]
+        for frames in 1...4 {
+            for firstCount in [0, 1, 38] {
+                for withRange in [true, false] {
+                    let stride = count + 5
+                    let observations = (0..<(frames * stride)).map { _ in
+                        Int.random(in: 0..<8, using: &rng) == 0 ? specials.randomElement(using: &rng)!
+                            : Float(Int.random(in: -510...510, using: &rng)) / 2
+                    }
+                    let values = (0..<frames).map { _ in (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+                    let startMean = (0..<count).map { _ in firstCount == 0 ? 0 : Float.random(in: -20...20, using: &rng) }
+                    let startM2 = (0..<count).map { _ in firstCount == 0 ? 0 : Float.random(in: 0...5000, using: &rng) }
+                    // A state with no frame yet holds an empty range (what a fill stores).
+                    let startLow = (0..<count).map { _ in firstCount == 0 ? 255 : UInt8.random(in: 0...255, using: &rng) }
+                    let startHigh = startLow.map { firstCount == 0 ? 0 : UInt8.random(in: $0...255, using: &rng) }
+                    // Reference: one frame at a time, one sample at a time, the Welford step as written in `Welford`.
+                    var mean = startMean, m2 = startM2, low = startLow, high = startHigh
+                    for f in 0..<frames {
+                        let reciprocal = 1 / Float(firstCount + f + 1)
+                        for i in 0..<count {
+                            let x = observations[f * stride + i]
+                            let delta = x - mean[i]
+                            mean[i] += delta * reciprocal
+                            m2[i] += delta * (x - mean[i])
+                            low[i] = min(low[i], values[f][i])
+                            high[i] = max(high[i], values[f][i])
+                        }
+                    }
+                    var fusedMean = startMean, fusedM2 = startM2, fusedLow = startLow, fusedHigh = startHigh
+                    let rows = values.map { row in
+                        let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+                        pointer.initialize(from: row, count: count)
+                        return UnsafePointer(pointer)
+                    }
+                    defer { for row in rows { UnsafeMutablePointer(mutating: row).deallocate() } }
+                    observations.withUnsafeBufferPointer { observations in
+                        rows.withUnsafeBufferPointer { rows in
+                            fusedLow.withUnsafeMutableBufferPointer { fusedLow in
+                                fusedHigh.withUnsafeMutableBufferPointer { fusedHigh in
+                                    HotPixelAccumulator<UInt8>.updateRow(
+                                        mean: &fusedMean, m2: &fusedM2,
+                                        minimum: withRange ? fusedLow.baseAddress! : nil, maximum: withRange ? fusedHigh.baseAddress! : nil,
+                                        observations: observations.baseAddress!, observationStride: stride,
+                                        values: rows.baseAddress!, frames: frames, firstCount: firstCount, count: count)
+                                }
+                            }
+                        }
+                    }
+                    // A band's first group (`fresh`) writes the statistics without reading the state: from
+                    // garbage it must give what the update of a filled state gives.
+                    var freshMean = [Float](repeating: .nan, count: count), freshM2 = [Float](repeating: -7, count: count)
+                    var freshLow = [UInt8](repeating: 3, count: count), freshHigh = [UInt8](repeating: 250, count: count)
+                    if firstCount == 0 {
+                        observations.withUnsafeBufferPointer { observations in
+                            rows.withUnsafeBufferPointer { rows in
+                                freshLow.withUnsafeMutableBufferPointer { freshLow in
+                                    freshHigh.withUnsafeMutableBufferPointer { freshHigh in
+                                        HotPixelAccumulator<UInt8>.updateRow(
+                                            mean: &freshMean, m2: &freshM2,
+                                            minimum: withRange ? freshLow.baseAddress! : nil, maximum: withRange ? freshHigh.baseAddress! : nil,
+                                            observations: observations.baseAddress!, observationStride: stride,
+                                            values: rows.baseAddress!, frames: frames, firstCount: 0, count: count, fresh: true)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let label = "count \(count) frames \(frames) first \(firstCount) range \(withRange)"
+                    if firstCount == 0 {
+                        #expect(freshMean.map(\.bitPattern) == mean.map(\.bitPattern), "fresh \(label)")
+                        #expect(freshM2.map(\.bitPattern) == m2.map(\.bitPattern), "fresh \(label)")
+                        if withRange { #expect(freshLow == low && freshHigh == high, "fresh \(label)") }
+                    }
+                    #expect(fusedMean.map(\.bitPattern) == mean.map(\.bitPattern), "\(label)")
+                    #expect(fusedM2.map(\.bitPattern) == m2.map(\.bitPattern), "\(label)")
+                    if withRange {
+                        #expect(fusedLow == low && fusedHigh == high, "\(label)")
+                    } else {
+                        #expect(fusedLow == startLow && fusedHigh == startHigh, "\(label)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Grouped adds of 16-bit and float frames equal single adds", arguments: [SampleType.uint16, .float32, .float64])
     func groupedAddsOtherTypes(type: SampleType) {
         let width = 21, height = 9, channels = 1
