@@ -1,5 +1,7 @@
 """Spatially variable blur (seed 003): `pixelwise blur` against a numpy summed-area table, the seed's
 brute-force loop compiled with numba, and ImageMagick's variable blur."""
+import subprocess
+
 import numpy as np
 
 from harness import Workload
@@ -53,6 +55,11 @@ def prepare(ctx):
         Image.fromarray(level).save(sigma8_png)
         np.save(sigma_npy, (level.astype(np.float64) * GAUSSIAN_SIGMA_MAX / 255))
     ctx.photo = (photo, photo_png, sigma8_png, sigma_npy)
+    # Regions to blur away from (the story's second mode): pixelwise's own mask generator, blobs over the image.
+    ctx.mask = ctx.data / f"mask-{n}.png"
+    if not ctx.mask.exists():
+        subprocess.run([str(ctx.pixelwise), "generate", "mask", "--size", f"{n}x{n}", "--seed", "4",
+                        "-o", str(ctx.mask)], check=True)
 
 
 def _equal(ours, peer, what):
@@ -90,6 +97,14 @@ def workloads(ctx):
                        out / "seed-numba.npy"],
                  peer_name="the seed's brute force, numba", repeats=1,
                  check=_equal(out / "seed-ours-f64.npy", out / "seed-numba.npy", "the seed's loop")),
+        Workload(name=f"{n}×{n} uint8 grey, box radius 0.1 × distance to regions, at most 64 (no peer)",
+                 ours=[ctx.pixelwise, "blur", big_image, "--distance-from", ctx.mask, "--per-pixel", "0.1",
+                       "--max-radius", "64", "-o", out / "distance-box-ours.npy"],
+                 peer_name="—", repeats=1, target="report time and memory"),
+        Workload(name=f"{n}×{n} uint8 grey, Gaussian σ 0.02 × distance to regions, at most 64 (no peer)",
+                 ours=[ctx.pixelwise, "blur", big_image, "--kernel", "gaussian", "--distance-from", ctx.mask,
+                       "--per-pixel", "0.02", "--max-radius", "64", "-o", out / "distance-gauss-ours.npy"],
+                 peer_name="—", repeats=1, target="report time and memory"),
         Workload(name=f"Gaussian, σ 0..{GAUSSIAN_SIGMA_MAX} by distance, {photo.stem} (real photo)",
                  ours=[ctx.pixelwise, "blur", photo, "--kernel", "gaussian", "--radius-map", sigma_npy,
                        "-o", out / "gauss-ours.npy"],
