@@ -198,44 +198,36 @@ struct HotPixelScanTests {
                             high[i] = max(high[i], values[f][i])
                         }
                     }
-                    var fusedMean = startMean, fusedM2 = startM2, fusedLow = startLow, fusedHigh = startHigh
                     let rows = values.map { row in
                         let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
                         pointer.initialize(from: row, count: count)
                         return UnsafePointer(pointer)
                     }
                     defer { for row in rows { UnsafeMutablePointer(mutating: row).deallocate() } }
-                    observations.withUnsafeBufferPointer { observations in
-                        rows.withUnsafeBufferPointer { rows in
-                            fusedLow.withUnsafeMutableBufferPointer { fusedLow in
-                                fusedHigh.withUnsafeMutableBufferPointer { fusedHigh in
-                                    HotPixelAccumulator<UInt8>.updateRow(
-                                        mean: &fusedMean, m2: &fusedM2,
-                                        minimum: withRange ? fusedLow.baseAddress! : nil, maximum: withRange ? fusedHigh.baseAddress! : nil,
-                                        observations: observations.baseAddress!, observationStride: stride,
-                                        values: rows.baseAddress!, frames: frames, firstCount: firstCount, count: count)
+                    func fusedUpdate(_ mean: inout [Float], _ m2: inout [Float], _ low: inout [UInt8], _ high: inout [UInt8],
+                                     firstCount: Int, fresh: Bool) {
+                        observations.withUnsafeBufferPointer { observations in
+                            rows.withUnsafeBufferPointer { rows in
+                                low.withUnsafeMutableBufferPointer { low in
+                                    high.withUnsafeMutableBufferPointer { high in
+                                        HotPixelAccumulator<UInt8>.updateRow(
+                                            mean: &mean, m2: &m2,
+                                            minimum: withRange ? low.baseAddress! : nil, maximum: withRange ? high.baseAddress! : nil,
+                                            observations: observations.baseAddress!, observationStride: stride,
+                                            values: rows.baseAddress!, frames: frames, firstCount: firstCount, count: count, fresh: fresh)
+                                    }
                                 }
                             }
                         }
                     }
+                    var fusedMean = startMean, fusedM2 = startM2, fusedLow = startLow, fusedHigh = startHigh
+                    fusedUpdate(&fusedMean, &fusedM2, &fusedLow, &fusedHigh, firstCount: firstCount, fresh: false)
                     // A band's first group (`fresh`) writes the statistics without reading the state: from
                     // garbage it must give what the update of a filled state gives.
                     var freshMean = [Float](repeating: .nan, count: count), freshM2 = [Float](repeating: -7, count: count)
                     var freshLow = [UInt8](repeating: 3, count: count), freshHigh = [UInt8](repeating: 250, count: count)
                     if firstCount == 0 {
-                        observations.withUnsafeBufferPointer { observations in
-                            rows.withUnsafeBufferPointer { rows in
-                                freshLow.withUnsafeMutableBufferPointer { freshLow in
-                                    freshHigh.withUnsafeMutableBufferPointer { freshHigh in
-                                        HotPixelAccumulator<UInt8>.updateRow(
-                                            mean: &freshMean, m2: &freshM2,
-                                            minimum: withRange ? freshLow.baseAddress! : nil, maximum: withRange ? freshHigh.baseAddress! : nil,
-                                            observations: observations.baseAddress!, observationStride: stride,
-                                            values: rows.baseAddress!, frames: frames, firstCount: 0, count: count, fresh: true)
-                                    }
-                                }
-                            }
-                        }
+                        fusedUpdate(&freshMean, &freshM2, &freshLow, &freshHigh, firstCount: 0, fresh: true)
                     }
                     let label = "count \(count) frames \(frames) first \(firstCount) range \(withRange)"
                     if firstCount == 0 {
