@@ -132,6 +132,8 @@ public enum DefectCorrection {
             }
         }
         let order = listed.sorted()
+        // The ring a square is filled from, as offsets from its listed pixel: the same for every sample.
+        let ring = radius > 0 ? ringOffsets(distance: radius + 1) : []
         var repaired = 0
         var unrepairedPixels = [Int]()
         image.withUnsafeMutableBuffer { buffer in
@@ -155,7 +157,7 @@ public enum DefectCorrection {
                     var seen = Set<Int>()
                     for centre in centres {
                         let cx = centre % width, cy = centre / width
-                        for (dx, dy) in ringOffsets(distance: radius + 1) {
+                        for (dx, dy) in ring {
                             let nx = cx + dx, ny = cy + dy
                             guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
                             // A ring pixel shared by two squares counts once.
