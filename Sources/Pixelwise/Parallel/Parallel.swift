@@ -43,11 +43,23 @@ public enum Parallel {
 }
 
 /// Write-once slots filled from different threads, each slot by exactly one writer.
+///
+/// Raw memory, not an `Array`: every writer's `withUnsafeMutableBufferPointer` on a shared array property was
+/// a mutating access of the whole array, so a writer could find the buffer not uniquely referenced (another
+/// thread holding it for a moment), copy it and store into the copy, losing the other writers' results (a
+/// debug test run of the SMAWK layer search crashed on such a lost slot).
 private final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func store(_ value: T, at index: Int) {
-        slots.withUnsafeMutableBufferPointer { $0[index] = value }
+    private let slots: UnsafeMutablePointer<T?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
     }
-    var values: [T] { slots.map { $0! } }
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+    func store(_ value: T, at index: Int) { slots[index] = value }
+    var values: [T] { (0..<count).map { slots[$0]! } }
 }
