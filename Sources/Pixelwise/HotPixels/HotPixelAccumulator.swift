@@ -65,10 +65,12 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
 
     /// Rows per band.
     public let bandRows: Int
-    private var bandCounts: [Int]
+    /// Frames applied to each band, and whether each band's state has been written (filled, or by its first
+    /// frames). Raw memory, because workers update different bands at once: element writes into a shared
+    /// `Array` property are mutating accesses of the whole array (a data race; see `Parallel`'s result slots).
+    private let bandCounts: UnsafeMutableBufferPointer<Int>
+    private let bandFilled: UnsafeMutableBufferPointer<Bool>
     private let bandLocks: [DispatchSemaphore]
-    /// Whether each band's state has been written (filled, or by its first frames).
-    private var bandFilled: [Bool]
 
     /// An empty accumulator for frames of `geometry` (whose sample type must be `Sample`).
     public convenience init(geometry: HotPixelGeometry) {
@@ -93,9 +95,11 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         // Bands of an even number of rows (CFA phase stays aligned), enough of them that workers rarely meet.
         bandRows = Swift.max(2, (geometry.height / 64 + 1) & ~1)
         let bands = Swift.max(1, (geometry.height + bandRows - 1) / bandRows)
-        bandCounts = Array(repeating: 0, count: bands)
+        bandCounts = .allocate(capacity: bands)
+        bandCounts.initialize(repeating: 0)
         bandLocks = (0..<bands).map { _ in DispatchSemaphore(value: 1) }
-        bandFilled = Array(repeating: false, count: bands)
+        bandFilled = .allocate(capacity: bands)
+        bandFilled.initialize(repeating: false)
         if !deferringFill { fillPending() }
     }
 
@@ -128,6 +132,8 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
         TableMemory.deallocate(m2.baseAddress!)
         TableMemory.deallocate(minimum.baseAddress!)
         TableMemory.deallocate(maximum.baseAddress!)
+        bandCounts.deallocate()
+        bandFilled.deallocate()
     }
 
     /// Frames accumulated (every band has seen the same frames once all `add` calls have returned).
