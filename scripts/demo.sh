@@ -36,4 +36,9 @@ step "$pw" hotpixels scan "$out/stack" --top 10 --map "$out/defects.json" --heat
 echo "(planted: $(tr -d ' \n' < "$out/stack/truth.json" | head -c 400)…)"
 step "$pw" hotpixels fix "$out/stack/frame-000.jpg" --map "$out/defects.json" --radius 2 -o "$out/frame-000-fixed.jpg"
 
+if [ -x .venv/bin/python ] && .venv/bin/python -c "import pixelwise" 2>/dev/null; then
+    echo; echo "== the same jobs from Python, in process (python/examples/demo.py)"
+    step .venv/bin/python python/examples/demo.py "$out"
+fi
+
 echo; echo "demo: outputs are in $out/"

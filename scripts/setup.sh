@@ -31,6 +31,18 @@ if [ "$build" = 1 ]; then
     swift build -c release --product pixelwise 2>&1 | grep -v '^warning: prohibited flag' | grep -E 'error|warning:|Compiling|Build' | tail -5
     echo "setup: built $(pwd)/.build/release/pixelwise" >&2
 fi
+if [ "$build" = 1 ]; then
+    # The Python package (python/): a virtualenv at .venv with numpy (and scipy, pytest, Pillow for the tests);
+    # `pip install ./python` builds the self-contained library (swift build --product PixelwiseC) into it.
+    if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import numpy, scipy, pytest, PIL" 2>/dev/null; then
+        echo "setup: creating .venv (numpy, scipy, pytest, pillow)" >&2
+        python3 -m venv .venv
+        .venv/bin/pip install --quiet numpy scipy pytest pillow
+    fi
+    echo "setup: installing the Python package into .venv (pip install ./python)" >&2
+    .venv/bin/pip install --quiet ./python
+    .venv/bin/python -c "import pixelwise; print('setup: python: import pixelwise', pixelwise.library_version)" >&2
+fi
 if [ "$demo" = 1 ]; then
     scripts/demo.sh
 fi

@@ -17,3 +17,11 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, 
 fi
 echo "test: parity tests against numpy/scipy (and Pillow for the codecs)" >&2
 PIXELWISE="$(swift build --show-bin-path)/pixelwise" "$venv/bin/python" -m pytest -q tests/parity
+
+echo "test: the Python package (python/tests) in .venv" >&2
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import numpy, scipy, pytest, PIL" 2>/dev/null; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet numpy scipy pytest pillow
+fi
+.venv/bin/pip install --quiet ./python
+PIXELWISE="$(swift build --show-bin-path)/pixelwise" .venv/bin/python -m pytest -q python/tests
