@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "Pixelwise", targets: ["Pixelwise"]),
         .library(name: "PixelwiseIO", targets: ["PixelwiseIO"]),
         .executable(name: "pixelwise", targets: ["pixelwise"]),
+        // The C ABI (include/pixelwise.h) as a shared library, for C, Python (ctypes) and other languages.
+        .library(name: "PixelwiseC", type: .dynamic, targets: ["PixelwiseC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +28,10 @@ let package = Package(
             name: "PixelwiseIO",
             dependencies: ["Pixelwise", "CSPNG", "CTurboJPEG", "CTIFF", "CLibRaw"]
         ),
+        // The C ABI's hand-written header, include/pixelwise.h, as a module: the Swift side uses its types.
+        .systemLibrary(name: "CPixelwiseABI"),
+        // The C ABI: exported functions over caller memory, calling the same job entry points as the CLI.
+        .target(name: "PixelwiseC", dependencies: ["Pixelwise", "PixelwiseIO", "CPixelwiseABI"]),
         // The command line: parsing, progress, output formatting. No kernels here.
         .executableTarget(
             name: "pixelwise",

@@ -67,6 +67,25 @@ public enum HotPixelStateFile {
 
     /// Writes `state` and the names of its frames to `path` atomically (temporary file beside it, then rename).
     public static func write(_ state: AnyHotPixelAccumulator, frames: [String], to path: String) throws {
+        try AtomicFile.write(to: path) { temporary in
+            let writer = try FileWriter(path: temporary, reportedPath: path)
+            try emit(state, frames: frames) { try writer.write($0) }
+            try writer.close()
+        }
+    }
+
+    /// The bytes of the state file of `state` and `frames` (what ``write(_:frames:to:)`` writes), in memory:
+    /// for shards that travel between processes without a file.
+    public static func encode(_ state: AnyHotPixelAccumulator, frames: [String]) -> [UInt8] {
+        var bytes = [UInt8]()
+        let n = state.geometry.sampleCount
+        bytes.reserveCapacity(headerSize + 16 + 8 * n + 2 * n * state.geometry.sampleType.byteCount)
+        emit(state, frames: frames) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Hands the file's bytes, in order, to `sink`: header, arrays, frame list, checksum.
+    static func emit(_ state: AnyHotPixelAccumulator, frames: [String], to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let g = state.geometry
         var header = [UInt8](repeating: 0, count: headerSize)
         func put(_ value: UInt64, at offset: Int, size: Int) {
@@ -85,31 +104,32 @@ public enum HotPixelStateFile {
         header[40] = 4
         put(UInt64(state.frameCount), at: 48, size: 8)
 
-        try AtomicFile.write(to: path) { temporary in
-            let writer = try FileWriter(path: temporary, reportedPath: path)
-            var hash = StateHash()
-            func emit(_ raw: UnsafeRawBufferPointer) throws {
-                hash.add(raw)
-                try writer.write(raw)
-            }
-            try header.withUnsafeBytes { try emit($0) }
-            try withArrays(state) { arrays in
-                for array in arrays { try emit(array) }
-            }
-            let names = Array(frames.joined(separator: "\n").utf8)
-            var length = UInt64(names.count).littleEndian
-            try withUnsafeBytes(of: &length) { try emit($0) }
-            try names.withUnsafeBytes { try emit($0) }
-            var checksum = hash.value.littleEndian
-            try withUnsafeBytes(of: &checksum) { try writer.write($0) }
-            try writer.close()
+        var hash = StateHash()
+        func hashed(_ raw: UnsafeRawBufferPointer) throws {
+            hash.add(raw)
+            try sink(raw)
         }
+        try header.withUnsafeBytes { try hashed($0) }
+        try withArrays(state) { arrays in
+            for array in arrays { try hashed(array) }
+        }
+        let names = Array(frames.joined(separator: "\n").utf8)
+        var length = UInt64(names.count).littleEndian
+        try withUnsafeBytes(of: &length) { try hashed($0) }
+        try names.withUnsafeBytes { try hashed($0) }
+        var checksum = hash.value.littleEndian
+        try withUnsafeBytes(of: &checksum) { try sink($0) }
     }
 
     /// Reads a state file, checking magic, version, size and checksum.
     public static func read(_ path: String) throws -> Contents {
         let file = try MappedFile(path: path)
-        let bytes = UnsafeRawBufferPointer(file.bytes)
+        return try withExtendedLifetime(file) { try decode(UnsafeRawBufferPointer(file.bytes), name: path) }
+    }
+
+    /// Reads a state from the bytes of a state file (checked as ``read(_:)`` checks a file); `name` names the
+    /// source in errors.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, name path: String) throws(HotPixelStateError) -> Contents {
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw HotPixelStateError.notAState(path: path) }
         func get(_ offset: Int, _ size: Int) -> UInt64 {
             var value: UInt64 = 0

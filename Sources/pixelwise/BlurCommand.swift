@@ -3,6 +3,9 @@ import Foundation
 import Pixelwise
 import PixelwiseIO
 
+extension BlurKernel: ExpressibleByArgument {}
+extension BlurOutputType: ExpressibleByArgument {}
+
 /// `pixelwise blur`: blur with a kernel whose size changes from pixel to pixel.
 struct BlurCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,10 +42,10 @@ struct BlurCommand: ParsableCommand {
     var maxRadius: Double?
 
     @Option(help: "box (exact window mean) or gaussian.")
-    var kernel: KernelArgument = .box
+    var kernel: BlurKernel = .box
 
     @Option(help: "Output sample type: same (the input's), float32 or float64.")
-    var dtype: OutputTypeArgument = .same
+    var dtype: BlurOutputType = .same
 
     @Option(help: "Also write the radius map used (float32 when that is exact, else float64).")
     var saveRadiusMap: String?
@@ -56,8 +59,6 @@ struct BlurCommand: ParsableCommand {
     @OptionGroup var reading: ImageReadingOptions
     @OptionGroup var writing: ImageWritingOptions
 
-    enum KernelArgument: String, ExpressibleByArgument, CaseIterable { case box, gaussian }
-    enum OutputTypeArgument: String, ExpressibleByArgument, CaseIterable { case same, float32, float64 }
 
     func run() throws {
         let jobs = try outputPaths()
@@ -72,7 +73,7 @@ struct BlurCommand: ParsableCommand {
         for (input, output) in jobs {
             let image = try ImageFile.read(input, options: reading.readOptions)
             guard !image.isEmpty else { throw BlurError.emptyImage(source: input) }
-            let field = try source.field(width: image.width, height: image.height, imageName: input)
+            let field = try source.field(width: image.width, height: image.height)
             let progress = ProgressLine("blur \((input as NSString).lastPathComponent)", total: image.height, unit: "rows")
             // A box mean into an NPY file is computed straight into the file's memory map (no image-sized copy).
             let mapped = kernel == .box && ImageFormat(pathExtensionOf: output) == .npy
@@ -80,7 +81,7 @@ struct BlurCommand: ParsableCommand {
                 ? nil
                 : try field.blur(image, kernel: kernel, dtype: dtype, imageName: input) { progress.advance(by: $0) }
             if mapped {
-                try field.boxMean(image, dtype: dtype, imageName: input, mappedOutput: output) { progress.advance(by: $0) }
+                try image.apply(MappedBoxJob(field: field, dtype: dtype, imageName: input, output: output) { progress.advance(by: $0) })
             }
             progress.finish()
             if let saveRadiusMap, !savedMap {
@@ -132,13 +133,12 @@ struct BlurCommand: ParsableCommand {
             guard radius >= 0, radius.isFinite else { throw UsageError("--radius \(radius): must be finite and ≥ 0") }
             return .uniform(radius)
         }
-        if let radiusMap { return .map(try Self.readMap(radiusMap, options: reading.readOptions), path: radiusMap) }
+        if let radiusMap { return .map(try Self.readMap(radiusMap, options: reading.readOptions), name: radiusMap) }
         guard let perPixel else { throw UsageError("--distance-from: needs --per-pixel S (radius per pixel of distance)") }
         guard perPixel >= 0, perPixel.isFinite else { throw UsageError("--per-pixel \(perPixel): must be finite and ≥ 0") }
         if let maxRadius, !(maxRadius >= 0) { throw UsageError("--max-radius \(maxRadius): must be ≥ 0") }
         let mask = try ImageFile.read(distanceFrom!, options: reading.readOptions)
-        let transform = try mask.apply(DistanceOf(name: distanceFrom!))
-        return .distance(try DistanceRadius(transform, perPixel: perPixel, maximum: maxRadius ?? .infinity, sourceName: distanceFrom!))
+        return try RadiusSource.distance(from: mask, perPixel: perPixel, maximum: maxRadius ?? .infinity, maskName: distanceFrom!)
     }
 
     /// A radius map in any numeric type: images through ImageFile, other NPY element types converted to float64.
@@ -156,125 +156,10 @@ struct BlurCommand: ParsableCommand {
     }
 }
 
-/// The distance transform of a mask of any sample type.
-private struct DistanceOf: ImageOperation {
-    let name: String
-    func callAsFunction<S: PixelSample>(_ mask: Image<S>) throws -> DistanceTransform {
-        try DistanceTransform(mask: mask, sourceName: name)
-    }
-}
-
-/// Where the radii come from, before the image size is known.
-enum RadiusSource {
-    case uniform(Double)
-    case map(AnyImage, path: String)
-    case distance(DistanceRadius)
-
-    func field(width: Int, height: Int, imageName: String) throws -> AnyRadiusField {
-        let field: AnyRadiusField
-        switch self {
-        case .uniform(let r): field = .uniform(UniformRadius(width: width, height: height, radius: r))
-        case let .map(.uint8(m), path): field = .uint8(try RadiusMap(m, sourceName: path))
-        case let .map(.uint16(m), path): field = .uint16(try RadiusMap(m, sourceName: path))
-        case let .map(.float32(m), path): field = .float32(try RadiusMap(m, sourceName: path))
-        case let .map(.float64(m), path): field = .float64(try RadiusMap(m, sourceName: path))
-        case .distance(let d): field = .distance(d)
-        }
-        try field.check(width: width, height: height)
-        return field
-    }
-}
-
-/// A radius field of whichever concrete type, so that each kernel is specialised for it.
-enum AnyRadiusField {
-    case uniform(UniformRadius)
-    case uint8(RadiusMap<UInt8>)
-    case uint16(RadiusMap<UInt16>)
-    case float32(RadiusMap<Float>)
-    case float64(RadiusMap<Double>)
-    case distance(DistanceRadius)
-
-    func check(width: Int, height: Int) throws {
-        try apply { try $0.checkSize(imageWidth: width, imageHeight: height) }
-    }
-
-    func blur(_ image: AnyImage, kernel: BlurCommand.KernelArgument, dtype: BlurCommand.OutputTypeArgument,
-              imageName: String, progress: @escaping @Sendable (Int) -> Void) throws -> AnyImage {
-        switch self {
-        case .uniform(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        case .uint8(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        case .uint16(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        case .float32(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        case .float64(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        case .distance(let f): try image.apply(BlurJob(field: f, kernel: kernel, dtype: dtype, imageName: imageName, progress: progress))
-        }
-    }
-
-    /// The box mean written straight into an NPY file's memory map (atomically: see ``NPY/writeMapped``).
-    func boxMean(_ image: AnyImage, dtype: BlurCommand.OutputTypeArgument, imageName: String, mappedOutput: String,
-                 progress: @escaping @Sendable (Int) -> Void) throws {
-        switch self {
-        case .uniform(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        case .uint8(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        case .uint16(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        case .float32(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        case .float64(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        case .distance(let f): try image.apply(MappedBoxJob(field: f, dtype: dtype, imageName: imageName, output: mappedOutput, progress: progress))
-        }
-    }
-
-    /// The radius map used, as float32 when every value survives that exactly, else float64.
-    func image() -> AnyImage {
-        switch self {
-        case .uniform(let f): Float(f.radius).doubleValue == f.radius ? .float32(f.image(as: Float.self)) : .float64(f.image())
-        case .uint8(let f): .float32(f.image(as: Float.self))
-        case .uint16(let f): .float32(f.image(as: Float.self))
-        case .float32(let f): .float32(f.image(as: Float.self))
-        case .float64(let f): .float64(f.image())
-        case .distance(let f): .float64(f.image())
-        }
-    }
-
-    private func apply(_ body: (any RadiusField) throws -> Void) throws {
-        switch self {
-        case .uniform(let f): try body(f)
-        case .uint8(let f): try body(f)
-        case .uint16(let f): try body(f)
-        case .float32(let f): try body(f)
-        case .float64(let f): try body(f)
-        case .distance(let f): try body(f)
-        }
-    }
-}
-
-/// Runs the chosen kernel on the image's sample type, producing the chosen output type.
-private struct BlurJob<Field: RadiusField>: ImageOperation {
-    let field: Field
-    let kernel: BlurCommand.KernelArgument
-    let dtype: BlurCommand.OutputTypeArgument
-    let imageName: String
-    let progress: @Sendable (Int) -> Void
-
-    func callAsFunction<S: PixelSample>(_ image: Image<S>) throws -> AnyImage {
-        switch dtype {
-        case .same: AnyImage(try run(image, as: S.self))
-        case .float32: AnyImage(try run(image, as: Float.self))
-        case .float64: AnyImage(try run(image, as: Double.self))
-        }
-    }
-
-    func run<S: PixelSample, Out: PixelSample>(_ image: Image<S>, as: Out.Type) throws -> Image<Out> {
-        switch kernel {
-        case .box: try VariableBlur.boxMean(image, radii: field, as: Out.self, imageName: imageName, progress: progress)
-        case .gaussian: try VariableBlur.gaussian(image, sigmas: field, as: Out.self, imageName: imageName, progress: progress)
-        }
-    }
-}
-
-/// The box mean of the image's sample type into a mapped NPY file of the chosen output type.
-private struct MappedBoxJob<Field: RadiusField>: ImageOperation {
-    let field: Field
-    let dtype: BlurCommand.OutputTypeArgument
+/// The box mean of the image's sample type straight into a mapped NPY file of the chosen output type.
+private struct MappedBoxJob: ImageOperation {
+    let field: AnyRadiusField
+    let dtype: BlurOutputType
     let imageName: String
     let output: String
     let progress: @Sendable (Int) -> Void
@@ -289,7 +174,7 @@ private struct MappedBoxJob<Field: RadiusField>: ImageOperation {
 
     func write<S: PixelSample, Out: PixelSample>(_ image: Image<S>, as: Out.Type) throws {
         try NPY.writeMapped(to: output, width: image.width, height: image.height, channels: image.channels, as: Out.self) { target in
-            try VariableBlur.boxMean(image, radii: field, into: target, imageName: imageName, progress: progress)
+            try field.blur(.init(image), kernel: .box, into: AnyMutableImageBuffer(target), imageName: imageName, progress: progress)
         }
     }
 }

@@ -620,6 +620,21 @@ extension VariableBlur {
         return result
     }
 
+    /// ``gaussian(_:sigmas:as:imageName:memoryBudget:progress:)`` into memory the caller provides (an output
+    /// array, say), which must have the image's width, height and channels. Everything is checked before
+    /// `target` is touched.
+    @inlinable public static func gaussian<S: PixelSample, Out: PixelSample, Field: RadiusField>(
+        _ image: Image<S>, sigmas: Field, into target: MutableImageBuffer<Out>, imageName: String = "image",
+        memoryBudget: Int? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws(BlurError) {
+        precondition(target.width == image.width && target.height == image.height && target.channels == image.channels,
+                     "Gaussian target of another size")
+        guard !image.isEmpty else { throw .emptyImage(source: imageName) }
+        try sigmas.checkSize(imageWidth: image.width, imageHeight: image.height)
+        let maxima = try sigmas.validatedRowMaxima()
+        gaussian(image, sigmas: sigmas, maximumSigma: maxima.max() ?? 0, into: target, memoryBudget: memoryBudget, progress: progress)
+    }
+
     @inlinable static func gaussian<S: PixelSample, Out: PixelSample, Field: RadiusField>(
         _ image: Image<S>, sigmas: Field, maximumSigma: Double, into target: MutableImageBuffer<Out>,
         memoryBudget: Int?, progress: (@Sendable (Int) -> Void)?

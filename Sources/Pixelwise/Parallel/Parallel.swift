@@ -1,13 +1,30 @@
 import Dispatch
+import Synchronization
 
 /// The one place that splits work across cores. Kernels hand it a range of independent items (rows,
 /// tiles, points) and a body that processes a contiguous chunk; it runs chunks on every core.
 public enum Parallel {
-    /// Number of worker threads used: the active processor count, or `PIXELWISE_THREADS` if set.
-    public static let coreCount: Int = {
+    /// The default number of worker threads: the active processor count, or `PIXELWISE_THREADS` if set.
+    public static let defaultCoreCount: Int = {
         if let text = getEnvironment("PIXELWISE_THREADS"), let n = Int(text), n > 0 { return n }
         return ProcessInfoLite.activeProcessorCount
     }()
+
+    /// A count set by ``setCoreCount(_:)`` (0: none). Atomic: Python threads may set it while others run.
+    private static let coreCountOverride = Atomic<Int>(0)
+
+    /// Number of worker threads used: ``defaultCoreCount``, or what ``setCoreCount(_:)`` set.
+    public static var coreCount: Int {
+        let set = coreCountOverride.load(ordering: .relaxed)
+        return set > 0 ? set : defaultCoreCount
+    }
+
+    /// Sets the number of worker threads for the calls that start from now on (`n` ≥ 1), or restores the
+    /// default (`n` == 0). Work already running keeps the count it started with.
+    public static func setCoreCount(_ n: Int) {
+        precondition(n >= 0, "negative thread count")
+        coreCountOverride.store(n, ordering: .relaxed)
+    }
 
     /// Runs `body` over `0..<count` split into contiguous chunks of at least `minimumChunk` items,
     /// a few chunks per core so that uneven work balances. Returns when every chunk is done.

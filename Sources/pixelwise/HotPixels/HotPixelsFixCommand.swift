@@ -277,34 +277,3 @@ struct UsageErrorBox: Error, Sendable, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Runs the correction on whichever sample type the file holds.
-struct FixJob: Sendable {
-    let sites: [DefectCorrection.Site]
-    var layout: DefectCorrection.Layout
-    let selection: DefectCorrection.ChannelSelection
-    /// Repair the (2·radius+1)² square around each site (``DefectCorrection/apply(to:sites:layout:channels:radius:)``).
-    var radius = 0
-
-    /// Repairs the decoded image in place: the typed image is taken out of the enum first, so that its
-    /// pixels have one owner and are not copied (a 10-megapixel RGB photo is 30 MB).
-    func repair(_ image: inout AnyImage) throws(DefectCorrectionError) -> DefectCorrection.Outcome {
-        switch image {
-        case .uint8(var typed):
-            image = .uint8(Image(width: 0, height: 0))
-            defer { image = .uint8(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
-        case .uint16(var typed):
-            image = .uint8(Image(width: 0, height: 0))
-            defer { image = .uint16(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
-        case .float32(var typed):
-            image = .uint8(Image(width: 0, height: 0))
-            defer { image = .float32(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
-        case .float64(var typed):
-            image = .uint8(Image(width: 0, height: 0))
-            defer { image = .float64(typed) }
-            return try DefectCorrection.apply(to: &typed, sites: sites, layout: layout, channels: selection, radius: radius)
-        }
-    }
-}
