@@ -599,7 +599,14 @@ def _not_finite(index: int) -> PixelwiseValueError:
     return PixelwiseValueError(f"point {index + 1} has a coordinate that is not a finite number")
 
 
-def _sample_block(block: np.ndarray, points: np.ndarray, interpolation: str) -> np.ndarray:
+def _sample_block(block: np.ndarray, points: np.ndarray, interpolation: str, right: np.ndarray | None = None,
+                  below: np.ndarray | None = None, corner: np.ndarray | None = None) -> np.ndarray:
+    if right is not None:
+        block = np.concatenate([block, right], axis=1)
+    if below is not None:
+        if corner is not None:
+            below = np.concatenate([below, corner], axis=1)
+        block = np.concatenate([block, below], axis=0)
     return pixelwise.sample(block, points, interpolation=interpolation)
 
 
@@ -683,31 +690,48 @@ def sample(array: Any, points: Any, interpolation: Literal["nearest", "bilinear"
     result = np.empty(out_shape, out_dtype)
     if count == 0:
         return result
+    if image.ndim == 3 and len(image.chunks[2]) > 1:
+        image = image.rechunk({2: -1})
     row_starts = np.asarray(_starts(image.chunks[0]), np.int64)
     column_starts = np.asarray(_starts(image.chunks[1]), np.int64)
+    rows, columns = len(row_starts), len(column_starts)
     iy = np.searchsorted(row_starts, py, side="right") - 1
     ix = np.searchsorted(column_starts, px, side="right") - 1
-    key = iy * len(column_starts) + ix
+    key = iy * columns + ix
     order = np.argsort(key, kind="stable")
     sorted_keys = key[order]
     boundaries = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1], [True])))
-    extra = 1 if interpolation == "bilinear" else 0
+    blocks = image.to_delayed().reshape(rows, columns)
+    edge = dask.delayed(_edge, pure=True)
+    task = dask.delayed(_sample_block, pure=True)
     tasks, groups = [], []
     for a, b in zip(boundaries[:-1], boundaries[1:]):
         members = order[a:b]
-        i, j = divmod(int(sorted_keys[a]), len(column_starts))
-        y0, x0 = int(row_starts[i]), int(column_starts[j])
-        y1 = min(height, y0 + image.chunks[0][i] + extra)
-        x1 = min(width, x0 + image.chunks[1][j] + extra)
+        i, j = divmod(int(sorted_keys[a]), columns)
         local = coords[members].copy()
-        local[:, 0] -= x0  # exact: an integer subtracted from a double no smaller than it
-        local[:, 1] -= y0
-        block = image[y0:y1, x0:x1]
-        tasks.append(dask.delayed(_sample_block, pure=True)(block, local, interpolation))
+        local[:, 0] -= column_starts[j]  # exact: an integer subtracted from a double no smaller than it
+        local[:, 1] -= row_starts[i]
+        if interpolation == "bilinear":
+            # The block and its first column to the right, first row below and the corner pixel: the pixels
+            # a bilinear point's right and lower neighbours can be (cut where those blocks live).
+            right = edge(blocks[i, j + 1], "column") if j + 1 < columns else None
+            below = edge(blocks[i + 1, j], "row") if i + 1 < rows else None
+            corner = edge(blocks[i + 1, j + 1], "corner") if i + 1 < rows and j + 1 < columns else None
+            tasks.append(task(blocks[i, j], local, interpolation, right, below, corner))
+        else:
+            tasks.append(task(blocks[i, j], local, interpolation))
         groups.append(members)
     for members, values in zip(groups, dask.compute(*tasks)):
         result[members] = values
     return result
+
+
+def _edge(block: np.ndarray, which: str) -> np.ndarray:
+    if which == "column":
+        return block[:, :1].copy()
+    if which == "row":
+        return block[:1].copy()
+    return block[:1, :1].copy()
 
 
 # ---- hot pixels ------------------------------------------------------------------------------------------------
@@ -773,20 +797,24 @@ def _combine(*partials: _Partial) -> _Partial:
     """Ordered merge: the earliest state that has frames fixes the geometry (as the CLI's first frame does);
     later states of another geometry are marked for a rescan at that geometry."""
     result = _Partial([], None, None, {}, [])
+    scan, first = None, None
     for p in partials:
         result.parts += p.parts
         result.skipped.update(p.skipped)
         if p.state is None:
             continue
-        if result.state is None:
-            result.state, result.geometry = p.state, p.geometry
+        if result.geometry is None:
+            result.geometry, first = p.geometry, p.state
             result.rescan += p.rescan
         elif p.geometry == result.geometry:
-            result.state = _merge_bytes(result.state, p.state)
+            if scan is None:
+                scan = _hotpixels.Scan.from_bytes(first)
+            scan.merge(_hotpixels.Scan.from_bytes(p.state))
             result.rescan += p.rescan
         else:
             # Every partition of `p` started at another geometry: each is rescanned at the first's.
             result.rescan += p.parts
+    result.state = scan.to_bytes() if scan is not None else first
     return result
 
 
