@@ -137,8 +137,8 @@ pw_status pw_blur(const pw_image *image, const pw_radius *radius, int32_t kernel
                   char *error, size_t error_size);
 
 /* Exact Euclidean distance of every pixel to the nearest nonzero pixel of `mask` (one channel, any type),
- * as float32 into `output` (width × height, one channel, PW_FLOAT32). +infinity everywhere when the mask has
- * no nonzero pixel. */
+ * as float32 into `output` (width × height, one channel, PW_FLOAT32). A mask with no nonzero pixel is a
+ * PW_ERROR_VALUE (every distance would be infinite). */
 pw_status pw_distance_transform(const pw_image *mask, const pw_image *output, char *error, size_t error_size);
 
 /* ---- Quantization ---------------------------------------------------------------------------------------- */
@@ -157,7 +157,7 @@ pw_status pw_quantize_fit(const pw_image *image, int64_t channel, int64_t k, int
                           double *objective, char *error, size_t error_size);
 
 /* Labels (nearest centre, ties to the lower) and quantized values of channel `channel`, in one pass.
- * `centers`: `count` finite values, strictly increasing. `labels` (may be NULL): width × height, one channel,
+ * `centers`: `count` finite, distinct values, in any order (sorted here: label t is the t-th smallest centre). `labels` (may be NULL): width × height, one channel,
  * PW_UINT8 when count <= 256 else PW_UINT16. `values` (may be NULL): width × height, one channel, the image's
  * sample type (centres rounded) or PW_FLOAT64 (exact centres). */
 pw_status pw_quantize_assign(const pw_image *image, int64_t channel, const double *centers, int64_t count,
@@ -211,7 +211,7 @@ pw_status pw_scan_from_bytes(const uint8_t *data, int64_t size, pw_scan **scan, 
 pw_status pw_scan_detect(const pw_scan *scan, double threshold, int64_t top, int64_t suppression_radius,
                          int32_t flickering, pw_bytes **report_json, char *error, size_t error_size);
 
-/* Repairs defects in place in `image` (the caller passes a copy to keep its input): `sites` holds `count`
+/* Repairs defects in place in `image`, whose pixels ARE written (the caller passes a copy to keep its input): `sites` holds `count`
  * triples (x, y, channel) with channel -1 for every colour channel; `radius` 0 repairs the pixel from its
  * neighbours, r > 0 the (2r+1)² square around it from the ring outside; `cfa` != PW_CFA_NONE treats a
  * one-channel image as a mosaic (same-colour neighbours). A site outside the image or a channel out of range
