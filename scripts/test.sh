@@ -9,6 +9,9 @@ scripts/setup.sh --no-demo --no-build
 echo "test: swift test" >&2
 swift test
 
+echo "test: the C ABI from C (tests/c/abi_test.c against include/pixelwise.h)" >&2
+scripts/test-c-abi.sh
+
 venv=tests/.venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, pytest, PIL" 2>/dev/null; then
     echo "test: creating $venv (numpy, scipy, pytest, pillow)" >&2
