@@ -115,8 +115,8 @@ struct QuantizeCommand: ParsableCommand {
         lap("write")
         timings.append(("total", (clock.now - started).secondsValue))
         if json {
-            Standard.output(jsonReport(result, sampleType: source.sampleType, width: source.width, height: source.height,
-                                       timings: timings))
+            Standard.output(try QuantizationReport(result, image: image, width: source.width, height: source.height,
+                                                   sampleType: source.sampleType, channel: channel, timings: timings).json())
         } else {
             Standard.output(textReport(result))
         }
@@ -201,66 +201,6 @@ struct QuantizeCommand: ParsableCommand {
         }
         lines.append("centers: " + result.levels.centers.map { "\($0)" }.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    func jsonReport(_ result: QuantizeJob.Result, sampleType: SampleType, width: Int, height: Int,
-                    timings: [(String, Double)]) -> String {
-        let levels = result.levels
-        let statistics = result.statistics
-        func number(_ value: Double?) -> String {
-            guard let value, value.isFinite else { return "null" }
-            return "\(value)"
-        }
-        var fields: [(String, String)] = [
-            ("image", JSONText.string(image)),
-            ("width", "\(width)"), ("height", "\(height)"),
-            ("sample_type", JSONText.string(sampleType.rawValue)),
-            ("channel", channel.map { "\($0)" } ?? "null"),
-        ]
-        if let fit = result.fit, case .cluster(let settings) = result.request {
-            let requested: String
-            switch settings.levelCount {
-            case .fixed(let k): requested = "\(k)"
-            case .automatic(let range): requested = JSONText.string("auto:\(range.lowerBound)-\(range.upperBound)")
-            }
-            fields += [("method", JSONText.string(settings.method.rawValue)),
-                       ("weighting", JSONText.string(settings.weighting.rawValue)),
-                       ("k_requested", requested), ("k", "\(levels.count)"),
-                       ("distinct_values", "\(fit.distinctValueCount)")]
-            if settings.method == .lloyd {
-                fields += [("restarts", "\(settings.restarts)"), ("seed", "\(settings.seed)")]
-            }
-        } else {
-            fields += [("method", JSONText.string("given")), ("k", "\(levels.count)")]
-        }
-        fields.append(("centers", "[" + levels.centers.map { number($0) }.joined(separator: ", ") + "]"))
-        if let statistics {
-            fields.append(("counts", "[" + statistics.counts.map { "\($0)" }.joined(separator: ", ") + "]"))
-        }
-        fields.append(("objective", number(result.fit?.objective)))
-        if let statistics {
-            fields.append(("pixel_squared_error", number(statistics.squaredError.reduce(0, +))))
-            var items = [String]()
-            for t in 0..<levels.count {
-                let lower = t == 0 ? nil : levels.thresholds[t - 1]
-                let upper = t == levels.count - 1 ? nil : levels.thresholds[t]
-                items.append("{\"label\": \(t), \"center\": \(number(levels.centers[t])), \"count\": \(statistics.counts[t]), "
-                             + "\"min\": \(number(statistics.minimum[t])), \"max\": \(number(statistics.maximum[t])), "
-                             + "\"from\": \(number(lower)), \"below\": \(number(upper))}")
-            }
-            fields.append(("levels", "[\n    " + items.joined(separator: ",\n    ") + "\n  ]"))
-        }
-        if let fit = result.fit, !fit.candidates.isEmpty {
-            let items = fit.candidates.map { "{\"k\": \($0.k), \"bic\": \(number($0.bic)), \"objective\": \(number($0.objective))}" }
-            fields.append(("bic", "[\n    " + items.joined(separator: ",\n    ") + "\n  ]"))
-        }
-        var timingFields = timings
-        if let fit = result.fit {
-            timingFields.insert(("distinct_values", fit.distinctValuesSeconds), at: 1)
-            timingFields.insert(("clustering", fit.clusteringSeconds), at: 2)
-        }
-        fields.append(("seconds", "{" + timingFields.map { "\(JSONText.string($0.0)): \(Self.format($0.1))" }.joined(separator: ", ") + "}"))
-        return "{\n" + fields.map { "  \(JSONText.string($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 
     static func format(_ seconds: Double) -> String { String(format: "%.4f", seconds) }

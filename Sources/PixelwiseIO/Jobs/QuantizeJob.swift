@@ -164,3 +164,158 @@ extension Duration {
     /// Seconds as a `Double` (for timings).
     fileprivate var secondsValue: Double { QuantizeJob.seconds(self) }
 }
+
+/// The quantize job's report (`pixelwise quantize --json`): what was asked, the levels found, per-level
+/// statistics and timings. Keys are snake_case, sorted; non-finite numbers and bounds that do not apply are null.
+public struct QuantizationReport: Encodable {
+    /// One level: its label, centre, pixel count, value range and the thresholds around it.
+    public struct Level: Encodable {
+        public let label: Int
+        public let center: Double?
+        public let count: Int
+        public let min: Double?
+        public let max: Double?
+        public let from: Double?
+        public let below: Double?
+
+        /// Every key is written, null when a bound does not apply (the first level has no `from`).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(label, forKey: .label)
+            try c.encode(center, forKey: .center)
+            try c.encode(count, forKey: .count)
+            try c.encode(min, forKey: .min)
+            try c.encode(max, forKey: .max)
+            try c.encode(from, forKey: .from)
+            try c.encode(below, forKey: .below)
+        }
+
+        enum CodingKeys: String, CodingKey { case label, center, count, min, max, from, below }
+    }
+
+    /// One K tried by `-k auto`, with its BIC.
+    public struct Candidate: Encodable {
+        public let k: Int
+        public let bic: Double?
+        public let objective: Double?
+    }
+
+    public let image: String
+    public let width: Int
+    public let height: Int
+    public let sampleType: String
+    public let channel: Int?
+    public let method: String
+    public let weighting: String?
+    public let kRequested: String?
+    public let k: Int
+    public let distinctValues: Int?
+    public let restarts: Int?
+    public let seed: UInt64?
+    public let centers: [Double?]
+    public let counts: [Int]?
+    public let objective: Double?
+    public let pixelSquaredError: Double?
+    public let levels: [Level]?
+    public let bic: [Candidate]?
+    /// Named timings in seconds, in the order they happened.
+    public let seconds: [(String, Double)]
+
+    /// The report of `result` for `image` (its path), of the given size and sample type.
+    public init(_ result: QuantizeJob.Result, image: String, width: Int, height: Int, sampleType: SampleType,
+                channel: Int?, timings: [(String, Double)]) {
+        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
+        let levels = result.levels
+        self.image = image
+        self.width = width
+        self.height = height
+        self.sampleType = sampleType.rawValue
+        self.channel = channel
+        k = levels.count
+        if let fit = result.fit, case .cluster(let settings) = result.request {
+            method = settings.method.rawValue
+            weighting = settings.weighting.rawValue
+            switch settings.levelCount {
+            case .fixed(let requested): kRequested = "\(requested)"
+            case .automatic(let range): kRequested = "auto:\(range.lowerBound)-\(range.upperBound)"
+            }
+            distinctValues = fit.distinctValueCount
+            restarts = settings.method == .lloyd ? settings.restarts : nil
+            seed = settings.method == .lloyd ? settings.seed : nil
+        } else {
+            method = "given"
+            weighting = nil
+            kRequested = nil
+            distinctValues = nil
+            restarts = nil
+            seed = nil
+        }
+        centers = levels.centers.map { finite($0) }
+        objective = finite(result.fit?.objective)
+        if let statistics = result.statistics {
+            counts = statistics.counts
+            pixelSquaredError = finite(statistics.squaredError.reduce(0, +))
+            self.levels = (0..<levels.count).map { t in
+                Level(label: t, center: finite(levels.centers[t]), count: statistics.counts[t],
+                      min: finite(statistics.minimum[t]), max: finite(statistics.maximum[t]),
+                      from: t == 0 ? nil : finite(levels.thresholds[t - 1]),
+                      below: t == levels.count - 1 ? nil : finite(levels.thresholds[t]))
+            }
+        } else {
+            counts = nil
+            pixelSquaredError = nil
+            self.levels = nil
+        }
+        let candidates = result.fit?.candidates ?? []
+        bic = candidates.isEmpty ? nil : candidates.map { Candidate(k: $0.k, bic: finite($0.bic), objective: finite($0.objective)) }
+        var timings = timings
+        if let fit = result.fit {
+            timings.insert(("distinct_values", fit.distinctValuesSeconds), at: Swift.min(1, timings.count))
+            timings.insert(("clustering", fit.clusteringSeconds), at: Swift.min(2, timings.count))
+        }
+        seconds = timings
+    }
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Writes the keys in a fixed order; optional fields that do not apply are left out, except `channel` and
+    /// `objective`, which are null when absent (as the CLI has always written them).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(image, forKey: Key("image"))
+        try c.encode(width, forKey: Key("width"))
+        try c.encode(height, forKey: Key("height"))
+        try c.encode(sampleType, forKey: Key("sample_type"))
+        try c.encode(channel, forKey: Key("channel"))
+        try c.encode(method, forKey: Key("method"))
+        try c.encodeIfPresent(weighting, forKey: Key("weighting"))
+        if let kRequested {
+            if let number = Int(kRequested) { try c.encode(number, forKey: Key("k_requested")) } else { try c.encode(kRequested, forKey: Key("k_requested")) }
+        }
+        try c.encode(k, forKey: Key("k"))
+        try c.encodeIfPresent(distinctValues, forKey: Key("distinct_values"))
+        try c.encodeIfPresent(restarts, forKey: Key("restarts"))
+        try c.encodeIfPresent(seed, forKey: Key("seed"))
+        try c.encode(centers, forKey: Key("centers"))
+        try c.encodeIfPresent(counts, forKey: Key("counts"))
+        try c.encode(objective, forKey: Key("objective"))
+        try c.encodeIfPresent(pixelSquaredError, forKey: Key("pixel_squared_error"))
+        try c.encodeIfPresent(levels, forKey: Key("levels"))
+        try c.encodeIfPresent(bic, forKey: Key("bic"))
+        var timing = c.nestedContainer(keyedBy: Key.self, forKey: Key("seconds"))
+        for (name, value) in seconds { try timing.encode(value, forKey: Key(name)) }
+    }
+
+    /// The report as pretty-printed JSON text, with a final newline.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}
