@@ -111,7 +111,9 @@ public enum AtomicFile {
         guard FileSystem.isDirectory(folder.isEmpty ? "/" : folder) else {
             throw ImageFileError.cannotWrite(path: path, reason: "folder \(folder) does not exist")
         }
-        return "\(folder.isEmpty ? "" : folder)/.\(name).pixelwise-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temporary = "\(folder.isEmpty ? "" : folder)/.\(name).pixelwise-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        TemporaryFiles.register(temporary)
+        return temporary
     }
 
     /// Writes `bytes` to `path` atomically.
@@ -168,4 +170,35 @@ public final class FileWriter {
     }
 
     deinit { if let file { fclose(file) } }
+}
+
+/// Every temporary output path this process has made (``AtomicFile/temporaryPath(for:)``), so that an
+/// interrupted command (Ctrl-C, SIGTERM) can remove them before it exits: see ``removeAll()``. Paths already
+/// renamed to their target or removed are harmless to remove again (their names are unique to the process).
+public enum TemporaryFiles {
+    private static let lock = NSLockLike()
+    nonisolated(unsafe) private static var paths: [String] = []
+
+    static func register(_ path: String) {
+        lock.withLock { paths.append(path) }
+    }
+
+    /// Unlinks every registered temporary path (from the CLI's signal-watching thread, not a signal handler).
+    public static func removeAll() {
+        lock.withLock {
+            for path in paths { unlink(path) }
+            paths.removeAll()
+        }
+    }
+}
+
+/// A pthread mutex (this file uses no Foundation).
+private final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
 }

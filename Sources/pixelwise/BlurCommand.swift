@@ -64,11 +64,13 @@ struct BlurCommand: ParsableCommand {
         let jobs = try outputPaths()
         let source = try radiusSource()
         if let saveRadiusMap {
-            try OutputPath.check(saveRadiusMap, inputs: images + [radiusMap, distanceFrom].compactMap { $0 })
-            if jobs.contains(where: { OutputPath.sameFile($0.output, saveRadiusMap) || $0.output == saveRadiusMap }) {
-                throw UsageError("--save-radius-map \(saveRadiusMap): is also the blurred output")
-            }
+            try OutputPath.check(saveRadiusMap, inputs: [], flag: "--save-radius-map")
         }
+        try OutputPath.checkDistinct(
+            outputs: jobs.map { .init(outputDir == nil ? "-o" : "--output-dir", $0.output) }
+                + (saveRadiusMap.map { [.init("--save-radius-map", $0)] } ?? []),
+            inputs: images.map { .init("input", $0) } + (radiusMap.map { [.init("--radius-map", $0)] } ?? [])
+                + (distanceFrom.map { [.init("--distance-from", $0)] } ?? []))
         var savedMap = false
         for (input, output) in jobs {
             let image = try ImageFile.read(input, options: reading.readOptions)
@@ -115,7 +117,8 @@ struct BlurCommand: ParsableCommand {
         case (nil, nil): throw UsageError("blur: give -o OUT (or --output-dir DIR for several images)")
         case (_?, _?): throw UsageError("blur: give either -o or --output-dir, not both")
         }
-        for job in jobs { try OutputPath.check(job.output, inputs: images + [radiusMap, distanceFrom].compactMap { $0 }) }
+        for job in jobs { try OutputPath.check(job.output, inputs: images + [radiusMap, distanceFrom].compactMap { $0 },
+                                               flag: outputDir == nil ? "-o" : "--output-dir") }
         return jobs
     }
 

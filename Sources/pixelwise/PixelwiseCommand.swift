@@ -14,6 +14,7 @@ struct PixelwiseCommand: ParsableCommand {
 
     /// Parses and runs, turning every error into one line on stderr and a non-zero exit.
     static func main() {
+        Interrupts.install()
         do {
             var command = try parseAsRoot()
             try command.run()

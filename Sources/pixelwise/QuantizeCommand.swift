@@ -179,15 +179,14 @@ struct QuantizeCommand: ParsableCommand {
 
     func checkOutputs() throws {
         if let labels {
-            try OutputPath.check(labels, inputs: [image])
+            try OutputPath.check(labels, inputs: [image], flag: "--labels")
             if let format = ImageFormat(pathExtensionOf: labels), format == .jpeg {
                 throw UsageError("--labels \(labels): JPEG is lossy and would corrupt labels; use .png, .tif or .npy")
             }
         }
         if let output { try OutputPath.check(output, inputs: [image]) }
-        if let labels, let output, labels == output || OutputPath.sameFile(labels, output) {
-            throw UsageError("--labels and -o name the same file \(output)")
-        }
+        try OutputPath.checkDistinct(outputs: (labels.map { [.init("--labels", $0)] } ?? []) + (output.map { [.init("-o", $0)] } ?? []),
+                                     inputs: [.init("input", image)])
     }
 
     func textReport(_ result: QuantizeJob.Result) -> String {

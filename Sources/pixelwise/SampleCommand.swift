@@ -43,6 +43,10 @@ struct SampleCommand: ParsableCommand {
         if let output, SampleTable.format(forPath: output) == nil {
             throw UsageError("-o \(output): unknown output format (use .csv, .json or .npy)")
         }
+        if let output {
+            try OutputPath.checkDistinct(outputs: [.init("-o", output)],
+                                         inputs: [.init("input", image)] + (points.map { [.init("--points", $0)] } ?? []))
+        }
         let image = try ImageFile.read(self.image, options: reading.readOptions)
         guard !image.isEmpty else { throw UsageError("\(self.image): the image is empty") }
         do {

@@ -121,8 +121,10 @@ public enum VariableBlur {
             let maxima = radii.hasSmallIntegerRadii ? radii.integerRowMaxima() : try radii.validatedRowMaxima()
             let cap = Swift.max(image.width, image.height)
             // How far (in rows) a pixel of each row reaches: n + 1 covers the fractional ring.
-            reach = maxima.map { Swift.min(cap, Int($0.rounded(.down)) + 1) }
-            largestRadius = Swift.min(cap, Int(maxima.max() ?? 0))
+            // A radius ≥ cap averages the whole image (the kernel clamps it too): clamp before converting, so
+            // that 1e19 or 1e300 do not overflow `Int`.
+            reach = maxima.map { Swift.min(cap, Int(Swift.min($0, Double(cap)).rounded(.down)) + 1) }
+            largestRadius = Int(Swift.min(maxima.max() ?? 0, Double(cap)))
             let side = 2 * (reach.max() ?? 0) + 1
             largestSum = Double(Swift.min(side, image.width)) * Double(Swift.min(side, image.height)) * S.maximumValue.doubleValue
             let imageBytes = image.sampleCount * MemoryLayout<S>.size, outputBytes = image.sampleCount * MemoryLayout<Out>.size

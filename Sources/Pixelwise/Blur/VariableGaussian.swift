@@ -35,24 +35,56 @@ import Darwin
     @inlinable static func scale(_ depth: Int) -> Double { Double(1 << depth) }
 
     /// The level of σ, as deep as the residual σ ≥ ``minimumResidualSigma`` allows.
-    @usableFromInline init(sigma: Double) {
+    ///
+    /// With `extent` (the image's larger side), the level is built for images no larger: its depth stops at
+    /// ``maximumDepth(extent:)`` (where a line has only a few coarse samples left) and its kernel is cut at
+    /// ``reachNeeded(extent:depth:)``, beyond which it would only multiply zeros (the pipeline and the
+    /// normaliser read nothing further), so the result is the same and memory stays bounded for any σ.
+    @usableFromInline init(sigma: Double, extent: Int? = nil) {
         self.sigma = sigma
         var depth = 0
+        let deepest = extent.map(Self.maximumDepth(extent:)) ?? 62
         func residualVariance(_ j: Int) -> Double { (sigma * sigma - Self.prefilterVariance(depth: j)) / (Self.scale(j) * Self.scale(j)) }
-        while residualVariance(depth + 1) >= Self.minimumResidualSigma * Self.minimumResidualSigma { depth += 1 }
+        while depth < deepest, residualVariance(depth + 1) >= Self.minimumResidualSigma * Self.minimumResidualSigma { depth += 1 }
         self.depth = depth
         let s = residualVariance(depth).squareRoot()
         if s == 0 {
             weights = [1]
         } else {
-            let radius = Int(4 * s + 0.5)
+            let cut = extent.map { Double(Self.reachNeeded(extent: $0, depth: depth)) } ?? .infinity
+            let radius = Int(Swift.min(4 * s + 0.5, cut))
             weights = (-radius...radius).map { Float(exp(-0.5 * Double($0 * $0) / (s * s))) }
         }
     }
 
+    /// The deepest level worth computing for lines of up to `extent` pixels: the first depth whose last
+    /// nonzero coarse sample is 4 or less (a line of at most six coarse samples, −1 … 4).
+    @inlinable static func maximumDepth(extent: Int) -> Int {
+        var depth = 0
+        while lastNonzero(count: extent, depth: depth) > 4 { depth += 1 }
+        return depth
+    }
+
+    /// How far a level's kernel at `depth` can reach anything nonzero, in pixels of that depth, for lines of up
+    /// to `extent` pixels: outputs are read at coarse indices −2 ..< ``coarseCount(imageCount:depth:)`` + 2 and the
+    /// data are nonzero on −1 … last (full resolution: 0 ..< extent).
+    @inlinable static func reachNeeded(extent: Int, depth: Int) -> Int {
+        depth == 0 ? Swift.max(0, extent - 1) : coarseCount(imageCount: extent, depth: depth) + 4
+    }
+
+    /// The σ above which nothing changes any more for an image of `width`×`height`: 4096 × its diagonal D (at
+    /// least 1). Every Gaussian weight between two pixels of the image, exp(−d²/2σ²) with d ≤ D, is then
+    /// within 2⁻²⁵ of 1 (`Float` rounds it to 1), so a larger σ changes the exact result by less than
+    /// 2⁻²⁵/(1 − 2⁻²⁵) ≈ 3·10⁻⁸ of the image's value range (see docs/blur.md): the kernel clamps σ there.
+    @inlinable static func sigmaLimit(width: Int, height: Int) -> Double {
+        let w = Double(Swift.max(0, width - 1)), h = Double(Swift.max(0, height - 1))
+        return 4096 * Swift.max(1, (w * w + h * h).squareRoot())
+    }
+
     /// Levels spaced finely where the Gaussian's shape changes fast in σ (small σ) and by 2^(1/6) beyond,
     /// up to at least `maximumSigma`. Interpolating between neighbours in σ² keeps the variance exact.
-    @usableFromInline static func ladder(upTo maximumSigma: Double) -> [GaussianLevel] {
+    /// `extent`: see ``init(sigma:extent:)``.
+    @usableFromInline static func ladder(upTo maximumSigma: Double, extent: Int? = nil) -> [GaussianLevel] {
         var sigmas: [Double] = [0]
         var s = 0.2
         while s < 1 - 1e-9 { sigmas.append(s); s += 0.05 }
@@ -64,7 +96,7 @@ import Darwin
             if s >= maximumSigma { break }
             s *= 1.122_462_048_309_373  // 2^(1/6)
         }
-        return sigmas.map(GaussianLevel.init(sigma:))
+        return sigmas.map { GaussianLevel(sigma: $0, extent: extent) }
     }
 
     /// The last nonzero index of a line after one decimation step, given the last nonzero index before
@@ -430,6 +462,7 @@ import Darwin
         var sparse = [Bool](repeating: false, count: levelCount)
         defer { sigmaRow.deallocate(); lower.deallocate(); upperWeight.deallocate() }
         let levelSigmas = tables.levelSigmas
+        let sigmaLimit = tables.sigmaLimit
         var reported = rows.lowerBound
         for y in rows {
             sigmas.loadRow(y, into: sigmaRow)
@@ -437,7 +470,7 @@ import Darwin
             tables.bucketStart.withUnsafeBufferPointer { buckets in
                 levelSigmas.withUnsafeBufferPointer { ladder in
                     for x in 0..<width {
-                        let sigma = sigmaRow[x]
+                        let sigma = Swift.min(sigmaRow[x], sigmaLimit)
                         var l: Int
                         let bucket = sigma * GaussianTables.bucketsPerUnit
                         if bucket < Double(buckets.count) {
@@ -538,8 +571,12 @@ import Darwin
         @usableFromInline var weights: SIMD4<Float>
     }
 
+    /// σ values above this are computed as this (``GaussianLevel/sigmaLimit(width:height:)``).
+    @usableFromInline let sigmaLimit: Double
+
     @usableFromInline init(width: Int, height: Int, maximumSigma: Double) {
-        let levels = GaussianLevel.ladder(upTo: maximumSigma)
+        sigmaLimit = GaussianLevel.sigmaLimit(width: width, height: height)
+        let levels = GaussianLevel.ladder(upTo: Swift.min(maximumSigma, sigmaLimit), extent: Swift.max(width, height))
         self.levels = levels
         levelSigmas = levels.map(\.sigma)
         levelDepths = levels.map { Int32($0.depth) }

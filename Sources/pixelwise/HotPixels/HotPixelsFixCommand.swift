@@ -72,6 +72,12 @@ struct HotPixelsFixCommand: ParsableCommand {
         }
         let (sites, source) = try listedSites()
         let outputs = try outputPaths()
+        try OutputPath.checkDistinct(
+            outputs: inPlace ? [] : outputs.map { .init(output != nil ? "-o" : "--output-dir", $0) },
+            inputs: files.map { .init("input", $0) } + (map.map { [.init("--map", $0)] } ?? []))
+        if inPlace, let map, files.contains(where: { OutputPath.sameFile($0, map) }) {
+            throw UsageError("--in-place: \(map) is the --map file; refusing to overwrite it")
+        }
 
         // Check every input against the list before writing anything: one bad file must not leave the
         // others half done.
@@ -256,7 +262,9 @@ struct HotPixelsFixCommand: ParsableCommand {
             guard site.x < info.width, site.y < info.height else {
                 throw UsageError("\(source): pixel (\(site.x), \(site.y)) is outside the \(info.width)×\(info.height) image \(file)")
             }
-            if listedChannelOnly, layout == .pixels, let channel = site.channel {
+            // A channel out of range is an error even when all colour channels are repaired (it is a typo,
+            // or a map made for another image).
+            if layout == .pixels, let channel = site.channel {
                 let colourChannels = (info.channels == 2 || info.channels == 4) ? info.channels - 1 : info.channels
                 guard channel < colourChannels else {
                     throw UsageError("\(source): pixel (\(site.x), \(site.y)) channel \(channel): \(file) has colour channels 0...\(colourChannels - 1)")

@@ -32,18 +32,18 @@ struct HotPixelsReportOptions: ParsableArguments {
     @Option(help: "Save the accumulated statistics to FILE (to resume or merge later).")
     var saveState: String?
 
-    func validate(inputs: [String]) throws {
+    /// `resume`: the scan's `--resume` state, which `--save-state` may update in place.
+    func validate(inputs: [String], resume: String? = nil) throws {
         guard threshold.isFinite, threshold > 0 else { throw UsageError("--threshold \(threshold): must be a positive number") }
         guard top >= 1 else { throw UsageError("--top \(top): must be at least 1") }
         if let radius = suppressionRadius, radius < 0 { throw UsageError("--suppression-radius \(radius): must be 0 or more") }
-        if let map {
-            _ = try mapFormatValue(for: map)
-            if inputs.contains(where: { OutputPath.sameFile($0, map) }) { throw UsageError("--map \(map): is also an input; refusing to overwrite it") }
-        }
-        if let heatmap { try OutputPath.check(heatmap, inputs: inputs) }
-        if let saveState, inputs.contains(where: { OutputPath.sameFile($0, saveState) }) {
-            throw UsageError("--save-state \(saveState): is also an input; refusing to overwrite it")
-        }
+        if let map { _ = try mapFormatValue(for: map) }
+        if let heatmap { try OutputPath.check(heatmap, inputs: [], flag: "--heatmap") }
+        let outputs: [OutputPath.Named] = [("--map", map), ("--heatmap", heatmap), ("--save-state", saveState)]
+            .compactMap { flag, path in path.map { OutputPath.Named(flag, $0) } }
+        try OutputPath.checkDistinct(outputs: outputs,
+                                     inputs: inputs.map { .init("input", $0) } + (resume.map { [.init("--resume", $0)] } ?? []),
+                                     allowed: [("--save-state", "--resume")])
     }
 
     func mapFormatValue(for path: String) throws -> DefectMapFormat {

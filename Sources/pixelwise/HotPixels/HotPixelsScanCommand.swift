@@ -61,7 +61,7 @@ struct HotPixelsScanCommand: ParsableCommand {
             Standard.output("decoded \(decoded) of \(paths.count) frames\n")
             return
         }
-        try report.validate(inputs: paths + (resume.map { [$0] } ?? []))
+        try report.validate(inputs: paths, resume: resume)
 
         var state: AnyHotPixelAccumulator? = nil
         var done: [String] = []
@@ -129,6 +129,10 @@ struct HotPixelsScanCommand: ParsableCommand {
             throw HotPixelsScanError.everyFrameSkipped(count: frames.count, state: resume ?? "",
                                                        first: "\(frames[skipped[0].index]): \(skipped[0].reason)")
         }
+        if done.count < 2 {
+            throw HotPixelsScanError.tooFewFrames(usable: done.count, count: done.count + skipped.count,
+                                                  first: skipped.first.map { "\(frames[$0.index]): \($0.reason)" })
+        }
         try report.finish(state, frames: done, skipped: skipped.map { (frames[$0.index], $0.reason) })
     }
 }
@@ -137,6 +141,7 @@ struct HotPixelsScanCommand: ParsableCommand {
 enum HotPixelsScanError: Error, CustomStringConvertible {
     case noUsableFrame(count: Int, first: String?)
     case everyFrameSkipped(count: Int, state: String, first: String)
+    case tooFewFrames(usable: Int, count: Int, first: String?)
 
     var description: String {
         switch self {
@@ -144,6 +149,9 @@ enum HotPixelsScanError: Error, CustomStringConvertible {
             "scan: none of the \(count) frames could be read" + (first.map { " (first: \($0))" } ?? "")
         case let .everyFrameSkipped(count, state, first):
             "scan: every one of the \(count) frames was skipped" + (state.isEmpty ? "" : " (they do not match \(state))") + "; first: \(first)"
+        case let .tooFewFrames(usable, count, first):
+            "scan: only \(usable) usable frame of \(count); at least 2 are needed for any statistic"
+                + (first.map { " (skipped: \($0))" } ?? "")
         }
     }
 }

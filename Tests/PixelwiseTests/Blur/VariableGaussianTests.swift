@@ -86,7 +86,10 @@ struct VariableGaussianTests {
         let deep = [1, 2, 3, 6].map { depth in ladder.first { $0.depth == depth }! } + [ladder.last!]
         for (width, height) in [(1, 1), (1, 37), (37, 1), (45, 29), (50, 3)] {
             let image = randomImage(UInt8.self, width: width, height: height, channels: channels, rng: &rng)
-            for level in deep {
+            for ladderLevel in deep {
+                // The kernel builds its levels for the image's extent (depth and reach capped: see
+                // GaussianLevel.init(sigma:extent:)); compare with that level's own pipeline.
+                let level = GaussianLevel(sigma: ladderLevel.sigma, extent: Swift.max(width, height))
                 let expected = Self.separableLevel(image, level: level)
                 for budget in [nil, 1] as [Int?] {
                     let out = try VariableBlur.gaussian(image, sigmas: UniformRadius(width: width, height: height, radius: level.sigma),
