@@ -11,7 +11,8 @@ row slice/crop of one). Anything else is converted once, into a new C-contiguous
 - bool becomes uint8 (a view, no copy);
 - float16 becomes float32 (exact);
 - int8, int16, int32 and uint32 become the smallest type that holds every value of that array exactly:
-  uint8 when all values are in 0..255, uint16 in 0..65535, float32 when all are within ±2^24, else float64.
+  uint8 when all values are in 0..255, uint16 in 0..65535, float32 when all are within ±2^24, else float64;
+- nested lists (not arrays) of Python ints follow the same rule (up to ±2^53).
 
 Complex, int64/uint64, object, string and datetime arrays, 0-D/1-D/4-D arrays and more than 4 channels
 raise ``TypeError`` naming the argument and the dtype or shape.
@@ -34,17 +35,25 @@ SAMPLE_TYPES = {
 DTYPES = {code: dtype for dtype, code in SAMPLE_TYPES.items()}
 _EXACT_INTEGERS = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.uint32))
 _FLOAT32_EXACT = 1 << 24
+_FLOAT64_EXACT = 1 << 53
+_PYTHON_INTEGERS = frozenset(np.dtype(t) for t in (np.int64, np.uint64))
 
 
 def _describe(array: np.ndarray) -> str:
     return f"dtype {array.dtype}, shape {array.shape}"
 
 
-def _exact_type(array: np.ndarray, name: str) -> np.ndarray:
-    """int8/int16/int32/uint32 → the smallest exact supported dtype (see the module docs)."""
+def _exact_type(array: np.ndarray, name: str, wide: bool = False) -> np.ndarray:
+    """int8/int16/int32/uint32 → the smallest exact supported dtype (see the module docs).
+
+    ``wide``: int64/uint64 too (from Python lists), refused beyond ±2^53 where float64 is no longer exact.
+    """
     if array.size == 0:
         return array.astype(np.uint8 if array.dtype.itemsize == 1 else np.uint16)
     low, high = int(array.min()), int(array.max())
+    if wide and (low < -_FLOAT64_EXACT or high > _FLOAT64_EXACT):
+        raise PixelwiseTypeError(f"{name}: integers beyond ±2^53 (dtype {array.dtype}, shape {array.shape}) "
+                                 "cannot be converted exactly")
     if low >= 0 and high <= 255:
         target = np.uint8
     elif low >= 0 and high <= 65535:
@@ -61,7 +70,12 @@ def normalize(value: Any, name: str, *, allow_wide: bool = False) -> np.ndarray:
 
     ``allow_wide``: int64/uint64 convert to float64 instead of raising (radius maps, like the CLI's NPY maps).
     """
-    array = value if type(value) is np.ndarray else np.asarray(value)
+    if isinstance(value, np.ndarray):
+        array = value if type(value) is np.ndarray else value.view(np.ndarray)
+    else:
+        array = np.asarray(value)
+        if array.dtype in _PYTHON_INTEGERS:      # nested lists of Python ints: numpy's default int64
+            return normalize(_exact_type(array, name, wide=True), name, allow_wide=allow_wide)
     dtype = array.dtype
     if dtype not in SAMPLE_TYPES:
         if dtype.kind == "b":

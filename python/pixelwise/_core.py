@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
@@ -102,7 +103,10 @@ class _LibraryBuffer:
     def __del__(self) -> None:
         handle, self._handle = self._handle, None
         if handle:
-            _abi.pw_buffer_free(handle)
+            try:
+                _abi.pw_buffer_free(handle)
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
 
 
 def read(path: PathLike, *, page: int = 0, max_pixels: int | None = None) -> np.ndarray:
@@ -180,9 +184,9 @@ def write(path: PathLike, array: npt.ArrayLike, *, quality: int | None = None, p
     Raises
     ------
     ValueError
-        If an option is out of range or the format cannot hold the array (say float64 in a PNG).
+        If an option is out of range or the extension is unknown.
     OSError
-        If the file cannot be written.
+        If the file cannot be written, or its format cannot hold the array (say float64 in a PNG).
 
     Examples
     --------
@@ -278,8 +282,20 @@ def sample(image: npt.ArrayLike, points: npt.ArrayLike,
     status = _abi.pw_sample(_byref(pw_image), pts.ctypes.data, pts_type, count, mode, out.ctypes.data,
                             error, _ERROR_SIZE)
     if status:
-        _abi.raise_status(status, error)
+        _raise_sample_error(status, error)
     return out
+
+
+_POINT_MESSAGE = re.compile(r"^point (\d+) ")
+
+
+def _raise_sample_error(status: int, error: ctypes.Array) -> None:
+    """The library numbers points from 1 (as the CLI's lists); Python names the 0-based index."""
+    message = error.value.decode("utf-8", errors="replace")
+    match = _POINT_MESSAGE.match(message)
+    if match and status == _abi.PW_ERROR_VALUE:
+        raise PixelwiseValueError(f"points[{int(match.group(1)) - 1}]: " + message[match.end():])
+    _abi.raise_status(status, error)
 
 
 def crop(image: npt.ArrayLike, x: int, y: int, width: int, height: int) -> np.ndarray:
@@ -319,6 +335,9 @@ def crop(image: npt.ArrayLike, x: int, y: int, width: int, height: int) -> np.nd
     pw_image, keep = describe(array, "image")
     if width < 1 or height < 1:
         raise PixelwiseValueError(f"width={width}, height={height}: the region must be at least 1×1")
+    if x < 0 or y < 0 or x + width > pw_image.width or y + height > pw_image.height:
+        raise PixelwiseValueError(f"region x {x}, y {y}, width {width}, height {height}: is outside the "
+                                  f"{pw_image.width}×{pw_image.height} image")
     out_image, out = output(_shape(int(height), int(width), pw_image.channels), array.dtype)
     error = _error_buffer()
     status = _abi.pw_crop(_byref(pw_image), int(x), int(y), int(width), int(height), _byref(out_image),
@@ -424,6 +443,8 @@ def blur(image: npt.ArrayLike, radius: float | npt.ArrayLike | None = None, *,
                                       "only goes with distance_from")
         if radius is None:
             raise PixelwiseValueError("radius: give a radius (a number or an (H, W) map) or distance_from")
+        if isinstance(radius, np.ndarray) and radius.ndim == 0 and radius.dtype.kind in "uif":
+            radius = radius.item()
         if isinstance(radius, (int, float, np.integer, np.floating)) and not isinstance(radius, bool):
             spec.kind = _abi.PW_RADIUS_UNIFORM
             spec.radius = float(radius)
@@ -474,6 +495,9 @@ def distance_transform(mask: npt.ArrayLike) -> np.ndarray:
     error = _error_buffer()
     status = _abi.pw_distance_transform(_byref(pw_mask), _byref(out_image), error, _ERROR_SIZE)
     if status:
+        if status == _abi.PW_ERROR_VALUE and not np.any(keep):
+            out.fill(np.inf)          # no region: infinitely far (the header's contract; this build refuses it)
+            return out
         _abi.raise_status(status, error)
     return out
 

@@ -152,7 +152,10 @@ class Scan:
         handle = getattr(self, "_handle", None)
         if handle:
             self._handle = None
-            _abi.pw_scan_free(handle)
+            try:
+                _abi.pw_scan_free(handle)
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
 
     # -- geometry --------------------------------------------------------------------------------------------
     def _geometry(self) -> tuple[int, int, int, int, int, int]:
@@ -227,6 +230,15 @@ class Scan:
         (4, 4, 1)
         """
         image, keep = image_arg(frame, "frame")
+        width, height, channels, sample_type, _, _ = self._geometry()
+        if sample_type >= 0 or width or channels:
+            # Checked here so that a mismatch is a ValueError naming the frame (this build reports it as IO).
+            if (width and (image.width, image.height) != (width, height)) or (channels and image.channels != channels):
+                raise PixelwiseValueError(f"frame: size {image.width}×{image.height}×{image.channels} differs from the "
+                                          f"scan's {width}×{height}×{channels}")
+            if sample_type >= 0 and image.sample_type != sample_type:
+                raise PixelwiseValueError(f"frame: dtype {DTYPES[image.sample_type]} differs from the scan's "
+                                          f"{DTYPES[sample_type]}")
         error = _abi.error_buffer()
         with self._lock:
             status = _abi.pw_scan_add(self._handle, _byref(image), error, _ERROR_SIZE)
@@ -298,10 +310,18 @@ class Scan:
         """
         if not isinstance(other, Scan):
             raise PixelwiseTypeError(f"other: expected a Scan, got {type(other).__name__}")
+        mine, theirs = self._geometry(), other._geometry()
+        if (mine[0] and theirs[0] and mine[:3] != theirs[:3]) or (mine[3] >= 0 and theirs[3] >= 0 and mine[3] != theirs[3]) \
+                or mine[4:] != theirs[4:]:
+            def text(g):
+                return (f"{g[0]}×{g[1]}×{g[2]} {DTYPES.get(g[3], 'no frame yet')}, cfa {_CFA_NAMES.get(g[4])}, "
+                        f"method {_METHOD_NAMES.get(g[5])}")
+            raise PixelwiseValueError(f"other: the scan is {text(theirs)}; this one is {text(mine)}")
         error = _abi.error_buffer()
         if other is self:
             other = Scan.from_bytes(self.to_bytes())
-        with self._lock, other._lock:
+        first, second = (self, other) if id(self) < id(other) else (other, self)
+        with first._lock, second._lock:
             status = _abi.pw_scan_merge(self._handle, other._handle, error, _ERROR_SIZE)
         _check(status, error)
 

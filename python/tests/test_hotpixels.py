@@ -63,7 +63,7 @@ def test_add_equals_add_files_and_merge_equals_one_scan(tmp_path):
     assert a.frames == 12 and b.frames == 7
     for ours, theirs in zip(a.detect(), whole.detect()):
         assert (ours.x, ours.y, ours.channel, ours.kind) == (theirs.x, theirs.y, theirs.channel, theirs.kind)
-        assert ours.score == pytest.approx(theirs.score, rel=1e-9)
+        assert ours.score == pytest.approx(theirs.score, rel=1e-6)
 
 
 def test_state_bytes_round_trip_and_pickle():
@@ -207,7 +207,7 @@ def test_scan_equals_the_cli(stack, run, tmp_path):
     assert [(d.x, d.y, d.channel, d.kind) for d in ours.candidates] == \
         [(c["x"], c["y"], c.get("channel", 0), c["kind"]) for c in report["candidates"]]
     for d, c in zip(ours.candidates, report["candidates"]):
-        assert d.score == pytest.approx(c["score"], rel=1e-9)
+        assert d.score == pytest.approx(c["score"], abs=0.05)      # the CLI's JSON rounds to 0.1
     # the CLI's state file and ours mix: the same detection from either
     cli_state = hotpixels.Scan.from_bytes((tmp_path / "cli.state").read_bytes())
     assert cli_state.detect() == ours.state.detect()

@@ -70,10 +70,9 @@ def test_point_outside_raises_value_error_naming_its_index(interpolation):
     image = np.zeros((10, 10), np.uint8)
     for bad in ([10, 3], [-1, 0], [3, 10], [np.nan, 1], [np.inf, 1]):
         points = np.array([[1, 1], [2, 2], bad], dtype=np.float64)
-        with pytest.raises(ValueError, match=r"\b2\b") as info:
+        with pytest.raises(ValueError, match=r"^points\[2\]: ") as info:
             pixelwise.sample(image, points, interpolation=interpolation)
         assert isinstance(info.value, pixelwise.Error)
-        assert "point" in str(info.value)
 
 
 def test_sample_argument_errors():
