@@ -126,13 +126,36 @@ def _gaussian_ladder(maximum_sigma: float) -> list[float]:
     return sigmas
 
 
-def _gaussian_level(sigma: float) -> tuple[int, int]:
-    """(depth, kernel reach at that depth) of the level of σ, as `GaussianLevel.init(sigma:)` computes them."""
+def _last_nonzero(count: int, depth: int) -> int:
+    last = count - 1
+    for _ in range(depth):
+        last = (last + 1) >> 1
+    return last
+
+
+def _maximum_depth(extent: int) -> int:
+    """`GaussianLevel.maximumDepth(extent:)`: the first depth whose lines have at most six coarse samples."""
+    depth = 0
+    while _last_nonzero(extent, depth) > 4:
+        depth += 1
+    return depth
+
+
+def _sigma_limit(width: int, height: int) -> float:
+    """`GaussianLevel.sigmaLimit(width:height:)`: σ is clamped at 4096 × the image's diagonal."""
+    w, h = float(max(0, width - 1)), float(max(0, height - 1))
+    return 4096 * max(1.0, math.sqrt(w * w + h * h))
+
+
+def _gaussian_level(sigma: float, extent: int | None = None) -> tuple[int, int]:
+    """(depth, kernel reach at that depth) of the level of σ, as `GaussianLevel.init(sigma:extent:)` computes
+    them for an image whose larger side is `extent` (the kernel's cut only drops taps that multiply zeros)."""
     def residual(j: int) -> float:
         scale = float(1 << j)
         return (sigma * sigma - (scale * scale - 1) / 4) / (scale * scale)
+    deepest = _maximum_depth(extent) if extent else 62
     depth = 0
-    while residual(depth + 1) >= 4.0:
+    while depth < deepest and residual(depth + 1) >= 4.0:
         depth += 1
     s = math.sqrt(residual(depth))
     return depth, (0 if s == 0 else int(4 * s + 0.5))
@@ -158,8 +181,14 @@ def _level_reach(depth: int, radius: int) -> int:
     return reach
 
 
-def gaussian_reach(maximum_sigma: float) -> tuple[int, int]:
+def gaussian_reach(maximum_sigma: float, extent: int | None = None) -> tuple[int, int]:
     """The Gaussian's reach and its pyramid's alignment for σ up to `maximum_sigma`.
+
+    Parameters
+    ----------
+    maximum_sigma : float
+    extent : int, optional
+        The image's larger side: the library stops decimating where a line has only a few coarse samples.
 
     Returns
     -------
@@ -175,18 +204,31 @@ def gaussian_reach(maximum_sigma: float) -> tuple[int, int]:
     (0, 1)
     >>> gaussian_reach(2.0)
     (8, 1)
+    >>> gaussian_reach(64.0)
+    (310, 16)
     """
     if not maximum_sigma > 0:
         return 0, 1
     reach, deepest = 0, 0
     for sigma in _gaussian_ladder(maximum_sigma):
-        depth, radius = _gaussian_level(sigma)
+        depth, radius = _gaussian_level(sigma, extent)
         reach = max(reach, _level_reach(depth, radius))
         deepest = max(deepest, depth)
     return reach, 1 << deepest
 
 
-def blur_halo(kernel: str, maximum_radius: float, *, per_pixel: float | None = None) -> tuple[int, int]:
+def _same_levels(maximum_sigma: float, image_shape: tuple[int, int], block_shape: tuple[int, int]) -> bool:
+    """Whether a block of `block_shape` builds the same Gaussian levels as the whole image for σ up to
+    `maximum_sigma` (the library caps a level's depth and σ by the image's size)."""
+    if maximum_sigma > _sigma_limit(block_shape[1], block_shape[0]):
+        return False
+    whole, block = max(image_shape), max(block_shape)
+    return all(_gaussian_level(s, whole)[0] == _gaussian_level(s, block)[0]
+               for s in _gaussian_ladder(min(maximum_sigma, _sigma_limit(image_shape[1], image_shape[0]))))
+
+
+def blur_halo(kernel: str, maximum_radius: float, *, per_pixel: float | None = None,
+              shape: tuple[int, int] | None = None) -> tuple[int, int]:
     """(halo, alignment) that `blur` overlaps chunks by.
 
     Box: ⌈largest radius⌉ (a window reaches n + 1 pixels only with a fractional radius n + f, and then
@@ -202,7 +244,8 @@ def blur_halo(kernel: str, maximum_radius: float, *, per_pixel: float | None = N
     (16, 1)
     """
     if kernel == "gaussian":
-        reach, alignment = gaussian_reach(maximum_radius)
+        sigma = maximum_radius if shape is None else min(maximum_radius, _sigma_limit(shape[1], shape[0]))
+        reach, alignment = gaussian_reach(sigma, None if shape is None else max(shape))
         halo = reach + alignment - 1
     else:
         halo, alignment = int(math.ceil(maximum_radius)), 1
@@ -293,8 +336,10 @@ def _radius_range(field: "da.Array") -> float:
     low, high = dask.compute(field.min(), field.max())
     if not (np.isfinite(low) and np.isfinite(high) and low >= 0):
         bad = ~((field >= 0) & (field < np.inf))
-        y, x = (int(v) for v in da.argwhere(bad)[0].compute())
-        value = float(field[y, x].compute())
+        y = int(np.flatnonzero(bad.any(axis=1).compute())[0])
+        row = field[y].compute()
+        x = int(np.flatnonzero(~((row >= 0) & (row < np.inf)))[0])
+        value = float(row[x])
         kind = "NaN" if math.isnan(value) else "infinite" if math.isinf(value) else "negative"
         raise PixelwiseValueError(f"radius: radius {_format_value(value)} at (x {x}, y {y}) is {kind}; "
                                   "radii must be finite and ≥ 0")
@@ -398,12 +443,22 @@ def blur(array: Any, radius: float | Any = None, *, kernel: Literal["box", "gaus
         else:
             field = _one_channel_map(radius, image, "radius")
             mode, largest = "map", _radius_range(field)
-    halo, alignment = blur_halo(kernel, largest, per_pixel=per_pixel if mode == "distance" else None)
+    halo, alignment = blur_halo(kernel, largest, per_pixel=per_pixel if mode == "distance" else None,
+                                shape=tuple(image.shape[:2]))
     # A halo larger than the image's extent is the whole axis.
     depth = (min(halo, image.shape[0]), min(halo, image.shape[1]))
     # Chunks smaller than the halo are merged with their neighbours (map_overlap takes the halo from the
     # adjacent chunk only).
     chunks = (_merge_small_chunks(image.chunks[0], depth[0]), _merge_small_chunks(image.chunks[1], depth[1]))
+    if kernel == "gaussian" and depth != tuple(image.shape[:2]):
+        # Every block must build the whole image's levels (the library caps their depth and σ by the image's
+        # size); the smallest block decides. Otherwise one block: the whole image.
+        smallest = min(((min(image.shape[0], c + (2 if 0 < i < len(chunks[0]) - 1 else 1) * depth[0]),
+                         min(image.shape[1], d + (2 if 0 < j < len(chunks[1]) - 1 else 1) * depth[1]))
+                        for i, c in enumerate(chunks[0]) for j, d in enumerate(chunks[1])), key=max)
+        if not _same_levels(largest, tuple(image.shape[:2]), smallest):
+            depth = tuple(image.shape[:2])
+            chunks = ((image.shape[0],), (image.shape[1],))
     target = chunks + ((channels,),) if image.ndim == 3 else chunks
     if image.chunks != target:
         image = image.rechunk(target)
@@ -591,12 +646,28 @@ def _coordinate(value: float) -> str:
 
 def _outside(index: int, x: float, y: float, width: int, height: int) -> PixelwiseValueError:
     return PixelwiseValueError(
-        f"point {index + 1} (x={_coordinate(x)}, y={_coordinate(y)}) is outside the {width}×{height} image "
+        f"points[{index}]: (x={_coordinate(x)}, y={_coordinate(y)}) is outside the {width}×{height} image "
         f"(x must be in 0...{width - 1}, y in 0...{height - 1})")
 
 
 def _not_finite(index: int) -> PixelwiseValueError:
-    return PixelwiseValueError(f"point {index + 1} has a coordinate that is not a finite number")
+    return PixelwiseValueError(f"points[{index}]: has a coordinate that is not a finite number")
+
+
+def _library_error(shape: tuple, dtype: Any, points: np.ndarray, interpolation: str,
+                   fallback: Exception) -> Exception:
+    """The exception `pixelwise.sample` raises for these points on an image of this shape: its checks run
+    before any pixel is read, so a zero-filled image of the shape (pages the kernel maps only when touched)
+    costs no memory. Falls back to our copy of the message if the image cannot be had."""
+    try:
+        image = np.zeros(shape, dtype)
+    except MemoryError:
+        return fallback
+    try:
+        pixelwise.sample(image, points, interpolation=interpolation)
+    except pixelwise.Error as error:
+        return error
+    return fallback
 
 
 def _sample_block(block: np.ndarray, points: np.ndarray, interpolation: str, right: np.ndarray | None = None,
@@ -657,7 +728,8 @@ def sample(array: Any, points: Any, interpolation: Literal["nearest", "bilinear"
         if interpolation == "nearest":
             finite = np.isfinite(coords)
             if not finite.all():
-                raise _not_finite(int(np.flatnonzero(~finite.ravel())[0]) // 2)
+                raise _library_error(image.shape, image.dtype, given, interpolation,
+                                     _not_finite(int(np.flatnonzero(~finite.ravel())[0]) // 2))
             pixel = np.floor(coords + 0.5)
         else:
             pixel = coords
@@ -666,9 +738,9 @@ def sample(array: Any, points: Any, interpolation: Literal["nearest", "bilinear"
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
             gx, gy = float(coords[index, 0]), float(coords[index, 1])
-            if not (math.isfinite(gx) and math.isfinite(gy)):
-                raise _not_finite(index)
-            raise _outside(index, gx, gy, width, height)
+            mine = _not_finite(index) if not (math.isfinite(gx) and math.isfinite(gy)) else \
+                _outside(index, gx, gy, width, height)
+            raise _library_error(image.shape, image.dtype, given, interpolation, mine)
         if interpolation == "nearest":
             px, py = x.astype(np.int64), y.astype(np.int64)
         else:
@@ -678,14 +750,14 @@ def sample(array: Any, points: Any, interpolation: Literal["nearest", "bilinear"
         if given.dtype.kind == "u" and given.dtype.itemsize == 8:
             big = given > np.iinfo(np.int64).max
             if big.any():
-                index = int(np.flatnonzero(big.any(axis=1))[0])
-                raise _outside(index, float(given[index, 0]), float(given[index, 1]), width, height)
+                raise PixelwiseValueError("points: a coordinate exceeds the int64 range")
         ints = given.astype(np.int64)
         px, py = ints[:, 0], ints[:, 1]
         bad = ~((px >= 0) & (px <= width - 1) & (py >= 0) & (py <= height - 1))
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
-            raise _outside(index, float(given[index, 0]), float(given[index, 1]), width, height)
+            raise _library_error(image.shape, image.dtype, given, interpolation,
+                                 _outside(index, float(given[index, 0]), float(given[index, 1]), width, height))
         coords = ints if interpolation == "nearest" else ints.astype(np.float64)
     result = np.empty(out_shape, out_dtype)
     if count == 0:
@@ -1151,8 +1223,8 @@ def imwrite(path: Any, array: Any, *, tile: tuple[int, int] = (256, 256), compre
     Examples
     --------
     >>> import numpy as np, dask.array as da, pixelwise.dask as pwd
-    >>> pwd.imwrite("/tmp/pw-dask-imwrite.npy", da.ones((5, 7), np.uint8, chunks=3))
-    >>> np.load("/tmp/pw-dask-imwrite.npy").sum()
+    >>> pwd.imwrite("/tmp/pw-dask-imwrite.npy", da.ones((5, 7), dtype=np.uint8, chunks=3))
+    >>> int(np.load("/tmp/pw-dask-imwrite.npy").sum())
     35
     """
     name = os.fspath(path)
