@@ -332,7 +332,7 @@ def test_hotpixels_scan_equal_cli(client, stack, tmp_path):
     assert [(d.x, d.y, d.channel, d.kind) for d in got.candidates] == \
         [(c["x"], c["y"], c.get("channel", 0), c["kind"]) for c in report["candidates"]]
     for d, c in zip(got.candidates, report["candidates"]):
-        assert d.score == pytest.approx(c["score"], rel=1e-6)
+        assert abs(d.score - c["score"]) <= 0.05 + 1e-6 * abs(c["score"])  # the JSON prints one decimal
 
 
 def pixelwise_cli():
