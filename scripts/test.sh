@@ -9,11 +9,11 @@ scripts/setup.sh --no-demo --no-build
 echo "test: swift test" >&2
 swift test
 
-venv=tests/.venv
+venv=parity/.venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, pytest, PIL" 2>/dev/null; then
     echo "test: creating $venv (numpy, scipy, pytest, pillow)" >&2
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet numpy scipy pytest pillow
 fi
 echo "test: parity tests against numpy/scipy (and Pillow for the codecs)" >&2
-PIXELWISE="$(swift build --show-bin-path)/pixelwise" "$venv/bin/python" -m pytest -q tests/parity
+PIXELWISE="$(swift build --show-bin-path)/pixelwise" "$venv/bin/python" -m pytest -q parity
