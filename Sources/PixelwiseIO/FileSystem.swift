@@ -109,7 +109,8 @@ public enum AtomicFile {
         guard !name.isEmpty else { throw ImageFileError.cannotWrite(path: path, reason: "the path names a folder") }
         if FileSystem.isDirectory(path) { throw ImageFileError.cannotWrite(path: path, reason: "it is a folder") }
         guard FileSystem.isDirectory(folder.isEmpty ? "/" : folder) else {
-            throw ImageFileError.cannotWrite(path: path, reason: "folder \(folder) does not exist")
+            let reason = FileSystem.exists(folder) ? "\(folder) is a file, not a folder" : "folder \(folder) does not exist"
+            throw ImageFileError.cannotWrite(path: path, reason: reason)
         }
         let temporary = "\(folder.isEmpty ? "" : folder)/.\(name).pixelwise-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         TemporaryFiles.register(temporary)

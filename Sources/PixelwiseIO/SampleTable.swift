@@ -52,7 +52,7 @@ public enum SampleTable {
                 out.append(10)
             }
         case .json:
-            append("{\"channels\":\(channels),\"sampleType\":\"\(S.sampleType.rawValue)\",\"points\":[")
+            append("{\"channels\":\(channels),\"sample_type\":\"\(S.sampleType.rawValue)\",\"points\":[")
             for i in 0..<points.count {
                 let p = points.point(i)
                 if i > 0 { out.append(44) }

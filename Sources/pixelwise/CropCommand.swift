@@ -7,12 +7,19 @@ struct CropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crop",
         abstract: "Copy a rectangular region of an image to a new file.",
-        discussion: "The output format follows -o's extension (.png, .jpg, .tif, .npy, .pgm, .ppm).")
+        discussion: """
+        The output format follows -o's extension (.png, .jpg, .tif, .npy, .pgm, .ppm). The region is in pixels \
+        and must lie inside the image.
+
+        Examples:
+          pixelwise crop big.tif --region 1000,2000,512,512 -o tile.png
+          pixelwise crop photo.jpg --region 0,0,64,64 -o corner.npy
+        """)
 
     @Argument(help: "The source image.")
     var image: String
 
-    @Option(help: "The region X,Y,W,H: top-left column and row, width and height.")
+    @Option(parsing: .unconditional, help: "The region X,Y,W,H in pixels: top-left column and row, width and height.")
     var region: String
 
     @Option(name: .shortAndLong, help: "Output file.")

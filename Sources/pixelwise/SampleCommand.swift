@@ -13,6 +13,11 @@ struct SampleCommand: ParsableCommand {
         origin top-left, pixel centres at integers. The output format follows -o's extension: .csv \
         (x, y, a column per channel), .json, or .npy (an N×C array: the image's sample type for \
         nearest, float64 for bilinear). Without -o, CSV goes to stdout.
+
+        Examples:
+          pixelwise sample photo.png --at 120,45 --at 7.5,3.25 --interpolation bilinear
+          pixelwise sample big.npy --points points.npy -o values.npy
+          pixelwise sample scan.tif --points points.csv -o values.json
         """)
 
     @Argument(help: "The image to sample.")
@@ -21,7 +26,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Points file: CSV (x,y) or N×2 NPY.")
     var points: String?
 
-    @Option(name: .customLong("at"), help: "A point X,Y (repeatable).")
+    @Option(name: .customLong("at"), parsing: .unconditionalSingleValue, help: "A point X,Y in pixels (repeatable; a leading minus is read as part of the value).")
     var at: [String] = []
 
     @Option(help: "nearest (exact values) or bilinear (float64).")

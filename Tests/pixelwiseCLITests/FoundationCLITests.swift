@@ -24,10 +24,38 @@ struct FoundationCLITests {
         #expect(object?["width"] as? Int == 30)
         #expect(object?["height"] as? Int == 20)
         #expect(object?["channels"] as? Int == 3)
-        #expect(object?["sampleType"] as? String == "uint8")
+        #expect(object?["sample_type"] as? String == "uint8")
         #expect(object?["format"] as? String == "npy")
+        #expect(object?["file"] as? String == imagePath)
         let two = try CLI.run("info", imagePath, imagePath, "--json")
         #expect((try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [Any])?.count == 2)
+    }
+
+    @Test func infoOnSeveralFilesListsEachAndAMissingOneHidesNothing() throws {
+        let missing = folder.path("nope.png")
+        let result = try CLI.run("info", imagePath, missing, imagePath, "--json")
+        #expect(result.status == 1)
+        #expect(result.errorLines.count == 1 && result.stderr.contains("nope.png"), "\(result.stderr)")
+        let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        #expect(list?.map { $0["file"] as? String } == [imagePath, missing, imagePath])
+        #expect(list?[0]["width"] as? Int == 30 && list?[2]["width"] as? Int == 30)
+        #expect(list?[1]["error"] is String && list?[1]["width"] == nil)
+        let text = try CLI.run("info", missing, imagePath)
+        #expect(text.status == 1 && text.stdout.hasPrefix("\(imagePath): 30×20"), "\(text.stdout)")
+    }
+
+    @Test func anOutputBelowAFileSaysSo() throws {
+        expectOneLineError(try CLI.run("crop", imagePath, "--region", "0,0,2,2", "-o", imagePath + "/c.png"),
+                           mentioning: ["\(imagePath) is a file, not a folder"])
+    }
+
+    @Test func negativeNumbersAfterOptionsAreValues() throws {
+        // Parsed as values, not as options: the errors are about the values.
+        expectOneLineError(try CLI.run("sample", imagePath, "--at", "-5,3"), mentioning: ["(x=-5, y=3) is outside"])
+        expectOneLineError(try CLI.run("crop", imagePath, "--region", "-1,0,2,2", "-o", folder.path("c.npy")),
+                           mentioning: ["--region -1,0,2,2: reaches outside"])
+        expectOneLineError(try CLI.run("hotpixels", "fix", imagePath, "--pixel", "-1,2", "-o", folder.path("f.npy")),
+                           mentioning: ["--pixel -1,2: coordinates and channel must not be negative"])
     }
 
     @Test func sampleAtPointsPrintsCSV() throws {

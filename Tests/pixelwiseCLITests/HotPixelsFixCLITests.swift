@@ -191,7 +191,7 @@ struct HotPixelsFixCLITests {
         try expectFailure(["hotpixels", "fix", rgbPath, "-o", out], "give the pixels with --pixel X,Y or --map FILE")
         try expectFailure(["hotpixels", "fix", rgbPath, rgbPath, "--pixel", "1,1", "-o", out], "one output for 2 inputs")
         try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--cfa", "RGGB", "-o", out], "has 3 channels; a CFA mosaic has one")
-        try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--cfa", "XYZW", "-o", out], "--cfa XYZW: expected RGGB")
+        try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--cfa", "XYZW", "-o", out], "'XYZW' is invalid for '--cfa <cfa>'")
         try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1,3", "--listed-channel-only", "-o", out],
                           "pixel (1, 1) channel 3: \(rgbPath) has colour channels 0...2")
         try expectFailure(["hotpixels", "fix", rgbPath, "--pixel", "1,1", "--quality", "0", "-o", folder.path("o.jpg")], "--quality 0")

@@ -10,8 +10,8 @@
 ///   photosite the 4 diagonal greens at distance √2 (weight 1) and the 4 greens 2 apart beside
 ///   (distance 2, weight 1/√2).
 ///
-/// A neighbour is skipped when it lies outside the image (weights renormalise over the rest, like
-/// ``Border/clip``) or when it is itself being repaired, so that pairs and clusters of defects are filled
+/// A neighbour is skipped when it lies outside the image (weights renormalise over the rest: the
+/// correction's fixed border rule, see docs/DESIGN.md) or when it is itself being repaired, so that pairs and clusters of defects are filled
 /// from good samples only and the result does not depend on the order of the list. A sample with no
 /// usable neighbour is left as it was and reported in ``DefectCorrection/Outcome/unrepaired``.
 /// Integer samples are rounded to nearest (ties away from zero); floats keep the exact mean.

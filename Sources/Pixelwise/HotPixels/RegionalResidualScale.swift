@@ -158,7 +158,7 @@ struct RegionalResidualScale: Sendable {
                 }
             }
             let largest = widenedSpread(spreads, count: count)
-            return (median(centres, count: count), Swift.max(largest, floor))
+            return (Quickselect.median(centres, count: count), Swift.max(largest, floor))
         }
     }
 
@@ -196,9 +196,9 @@ struct RegionalResidualScale: Sendable {
             for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
             if let spread = middleOfThirtyTwo(gathered) { return (median, 1.4826 * spread) }
         }
-        let median = RegionalResidualScale.median(gathered, count: count)
+        let median = Quickselect.median(gathered, count: count)
         for i in 0..<count { gathered[i] = Swift.abs(gathered[i] - median) }
-        return (median, 1.4826 * RegionalResidualScale.median(gathered, count: count))
+        return (median, 1.4826 * Quickselect.median(gathered, count: count))
     }
 
     /// The compare-exchanges of Batcher's odd-even merge sort of 32 values (191 of them).
@@ -223,7 +223,7 @@ struct RegionalResidualScale: Sendable {
         return pairs
     }()
 
-    /// ``median(_:count:)`` of exactly 32 values, `½ (16th + 17th smallest)`, sorted by a fixed network of
+    /// ``Quickselect/median(_:count:)`` of exactly 32 values, `½ (16th + 17th smallest)`, sorted by a fixed network of
     /// minima and maxima instead of quickselect, whose unpredictable branches made the block statistics the
     /// detection's largest cost: the same two values as a sort's, so the same median. Sorts the values in
     /// place. Nil (values untouched) when one is NaN, which has no place in an order: the caller then uses
@@ -348,39 +348,6 @@ struct RegionalResidualScale: Sendable {
         let size = RegionalResidualScale.blockSize
         let index = ((y / size) * blocksWide + x / size) * channels + c
         return (value - centre[index]) * inverseSpread[index]
-    }
-
-    /// Median of `count` values (reorders them): the mean of the two middle ones for an even count.
-    static func median(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        guard count > 0 else { return 0 }
-        let upper = select(values, count: count, rank: count / 2)
-        if count % 2 == 1 { return upper }
-        // After selecting rank count/2, everything before it is ≤ it: the lower middle is their maximum.
-        var lower = values[0]
-        for i in 1..<(count / 2) { lower = Swift.max(lower, values[i]) }
-        return 0.5 * (lower + upper)
-    }
-
-    /// The value of rank `rank` (0-based) among `count` values, by quickselect (Hoare partition, middle pivot).
-    static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
-        var low = 0, high = count - 1
-        while low < high {
-            let pivot = values[low + (high - low) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j {
-                    let swapped = values[i]
-                    values[i] = values[j]
-                    values[j] = swapped
-                    i += 1
-                    j -= 1
-                }
-            }
-            if rank <= j { high = j } else if rank >= i { low = i } else { break }
-        }
-        return values[rank]
     }
 }
 

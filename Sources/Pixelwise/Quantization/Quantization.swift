@@ -157,11 +157,3 @@ public enum Quantization {
         return result
     }
 }
-
-fileprivate extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
-}

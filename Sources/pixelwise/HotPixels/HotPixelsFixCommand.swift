@@ -21,19 +21,25 @@ struct HotPixelsFixCommand: ParsableCommand {
         .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
         JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
         Every input is checked before any output is written. See docs/hotpixels-fix.md.
+
+        Examples:
+          pixelwise hotpixels fix photos/*.jpg --map defects.json --radius 1 --output-dir fixed/
+          pixelwise hotpixels fix frame.png --pixel 120,45 --pixel 7,3,2 -o repaired.png
+          pixelwise hotpixels fix raw.tif --cfa RGGB --map defects.csv --in-place
         """)
 
     @Argument(help: "The images to repair.")
     var files: [String] = []
 
-    @Option(name: .customLong("pixel"), help: "A pixel X,Y or X,Y,CHANNEL to repair (repeatable).")
+    @Option(name: .customLong("pixel"), parsing: .unconditionalSingleValue,
+            help: "A pixel X,Y or X,Y,CHANNEL to repair (repeatable).")
     var pixels: [String] = []
 
     @Option(help: "A defect map: .json, .csv, .txt/.dcraw (dcraw -P), .badpixels (RawTherapee).")
     var map: String?
 
-    @Option(help: "The map's format when its name does not say: json, csv, dcraw, badpixels.")
-    var mapFormat: String?
+    @Option(help: "The map's format when its name does not say.")
+    var mapFormat: DefectMapFormat?
 
     @Option(name: .shortAndLong, help: "Output file (one input only).")
     var output: String?
@@ -44,8 +50,8 @@ struct HotPixelsFixCommand: ParsableCommand {
     @Flag(help: "Overwrite the inputs with the repaired images.")
     var inPlace = false
 
-    @Option(help: "The images are Bayer mosaics with this pattern: RGGB, BGGR, GRBG or GBRG.")
-    var cfa: String?
+    @Option(help: "The images are Bayer mosaics with this pattern.")
+    var cfa: CFAPattern?
 
     @Flag(help: "Repair only the channel a map entry names (default: all colour channels of a listed pixel).")
     var listedChannelOnly = false
@@ -173,10 +179,7 @@ struct HotPixelsFixCommand: ParsableCommand {
     /// `--cfa` parsed.
     func parseLayout() throws -> DefectCorrection.Layout {
         guard let cfa else { return .pixels }
-        guard let pattern = CFAPattern(name: cfa) else {
-            throw UsageError("--cfa \(cfa): expected RGGB, BGGR, GRBG or GBRG")
-        }
-        return .mosaic(pattern)
+        return .mosaic(cfa)
     }
 
     /// The pixels to repair and where they came from (for messages).
@@ -185,14 +188,7 @@ struct HotPixelsFixCommand: ParsableCommand {
         case (nil, true): throw UsageError("hotpixels fix: give the pixels with --pixel X,Y or --map FILE")
         case (_?, false): throw UsageError("hotpixels fix: give either --pixel or --map, not both")
         case (let map?, true):
-            var format: DefectMapFormat?
-            if let mapFormat {
-                guard let parsed = DefectMapFormat(name: mapFormat) else {
-                    throw UsageError("--map-format \(mapFormat): expected json, csv, dcraw or badpixels")
-                }
-                format = parsed
-            }
-            return (try DefectMapFile.read(map, format: format).map(DefectCorrection.Site.init), map)
+            return (try DefectMapFile.read(map, format: mapFormat).map(DefectCorrection.Site.init), map)
         case (nil, false):
             if mapFormat != nil { throw UsageError("--map-format: only with --map") }
             let sites = try pixels.map { text -> DefectCorrection.Site in
@@ -256,7 +252,7 @@ struct HotPixelsFixCommand: ParsableCommand {
     func checkSites(_ sites: [DefectCorrection.Site], source: String, against info: ImageInfo, file: String,
                     layout: DefectCorrection.Layout) throws {
         if case .mosaic = layout, info.channels != 1 {
-            throw UsageError("--cfa \(cfa ?? ""): \(file) has \(info.channels) channels; a CFA mosaic has one")
+            throw UsageError("--cfa \(cfa?.rawValue ?? ""): \(file) has \(info.channels) channels; a CFA mosaic has one")
         }
         for site in sites {
             guard site.x < info.width, site.y < info.height else {

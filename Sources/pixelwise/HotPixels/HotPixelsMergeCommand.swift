@@ -12,6 +12,10 @@ struct HotPixelsMergeCommand: ParsableCommand {
         The partial statistics combine with Chan et al.'s exact merge, so the result equals one scan over all \
         the frames (to float rounding). The states must come from frames of the same size and sample type, \
         with the same --cfa and --method.
+
+        Examples:
+          pixelwise hotpixels merge shard*.state --map defects.json
+          pixelwise hotpixels merge a.state b.state --json --save-state all.state
         """)
 
     @Argument(help: "State files written by `scan --save-state`.")

@@ -11,7 +11,7 @@ struct HotPixelsReportOptions: ParsableArguments {
     @Option(help: "Report at most N candidates, best first.")
     var top: Int = 100
 
-    @Option(help: "Candidates within this many pixels of a better one are its smear and not reported (0: off). Default 4 (JPEG ringing reaches 3–4 px), or 1 on a CFA mosaic.")
+    @Option(help: "Candidates within this many pixels (Chebyshev distance) of a better one are its smear and not reported (0: off). Default 4 (JPEG ringing reaches 3–4 px), or 1 on a CFA mosaic.")
     var suppressionRadius: Int?
 
     @Flag(help: "Also report flickering pixels (off by default: a scene edge crossing a pixel in one frame looks the same; fine on dark frames or flat fields).")
@@ -23,8 +23,8 @@ struct HotPixelsReportOptions: ParsableArguments {
     @Option(help: "Write the candidates as a defect map: .json, .csv, .txt (dcraw -P) or .badpixels (RawTherapee).")
     var map: String?
 
-    @Option(help: "Defect map format when the extension does not say: json, csv, dcraw, badpixels.")
-    var mapFormat: String?
+    @Option(help: "Defect map format when the extension does not say.")
+    var mapFormat: DefectMapFormat?
 
     @Option(help: "Write a picture of the per-pixel score (.png, .pgm, .tif; .npy keeps the raw float scores).")
     var heatmap: String?
@@ -47,12 +47,7 @@ struct HotPixelsReportOptions: ParsableArguments {
     }
 
     func mapFormatValue(for path: String) throws -> DefectMapFormat {
-        if let mapFormat {
-            guard let format = DefectMapFormat(name: mapFormat) else {
-                throw UsageError("--map-format \(mapFormat): unknown (use json, csv, dcraw or badpixels)")
-            }
-            return format
-        }
+        if let mapFormat { return mapFormat }
         guard let format = DefectMapFormat(pathExtensionOf: path) else {
             throw UsageError("--map \(path): cannot tell the format from the extension (use .json, .csv, .txt, .badpixels or --map-format)")
         }

@@ -14,22 +14,28 @@ struct HotPixelsScanCommand: ParsableCommand {
         8 same-channel neighbours, and the value range. Frames whose size differs from the first, and \
         unreadable frames, are skipped with a warning and listed. On a raw CFA mosaic (16-bit gray TIFF, \
         PNG or NPY with --cfa), neighbours are the same colour, two photosites apart; coordinates are sensor \
-        pixels. See docs/hotpixels.md.
+        pixels. Scores are in standard errors (--threshold), distances in pixels. See docs/hotpixels.md.
+
+        Examples:
+          pixelwise hotpixels scan photos/ --json --map defects.json
+          pixelwise hotpixels scan 'raw/*.npy' --cfa RGGB --heatmap scores.png
+          pixelwise hotpixels scan photos/ --save-state shard1.state --checkpoint 50
         """)
 
     @Argument(help: "Frames: files, glob patterns or folders.")
     var files: [String] = []
 
-    @Option(help: "The frames are raw CFA mosaics with this pattern: RGGB, BGGR, GRBG or GBRG.")
-    var cfa: String?
+    @Option(help: "The frames are raw CFA mosaics with this pattern.")
+    var cfa: CFAPattern?
 
     @Option(help: "residual (default: residual against the local median) or variance (the seed program's lowest-variance ranking).")
-    var method: String?
+    var method: HotPixelMethod?
 
     @Option(help: "Continue the scan saved in this state file (frames it already holds are not added again).")
     var resume: String?
 
-    @Option(help: "With --save-state: also save the state every N frames, so that an interrupted scan can --resume.")
+    @Option(help: ArgumentHelp("With --save-state: also save the state every N frames, so that an interrupted scan can --resume.",
+                               valueName: "frames"))
     var checkpoint: Int?
 
     @Flag(help: .hidden)
@@ -39,14 +45,7 @@ struct HotPixelsScanCommand: ParsableCommand {
     @OptionGroup var reading: ImageReadingOptions
 
     func run() throws {
-        let pattern: CFAPattern? = try cfa.map {
-            guard let p = CFAPattern(name: $0) else { throw UsageError("--cfa \($0): unknown pattern (use RGGB, BGGR, GRBG or GBRG)") }
-            return p
-        }
-        let methodValue: HotPixelMethod? = try method.map {
-            guard let m = HotPixelMethod(rawValue: $0.lowercased()) else { throw UsageError("--method \($0): unknown (use residual or variance)") }
-            return m
-        }
+        let pattern = cfa, methodValue = method
         if let checkpoint {
             guard checkpoint >= 1 else { throw UsageError("--checkpoint \(checkpoint): must be at least 1") }
             guard report.saveState != nil else { throw UsageError("--checkpoint: needs --save-state FILE to write to") }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A progress line on stderr (`label: done/total, rate/s, time left`), redrawn in place at most a few
-/// times a second, shown only when stderr is a terminal so that logs and pipes stay clean.
+/// times a second, shown only on a terminal that understands the escape that clears a line
+/// (``drawsOnStderr``), so that logs, pipes and dumb terminals get no escape sequences.
 final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let total: Int
@@ -12,7 +13,7 @@ final class ProgressLine: @unchecked Sendable {
     private var done = 0
     private let lock = NSLock()
 
-    init(_ label: String, total: Int, unit: String = "items", enabled: Bool = isatty(2) == 1) {
+    init(_ label: String, total: Int, unit: String = "items", enabled: Bool = ProgressLine.drawsOnStderr) {
         self.label = label
         self.total = total
         self.unit = unit
@@ -50,6 +51,15 @@ final class ProgressLine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    /// Whether the progress line may be drawn: stderr and stdout both terminals (output redirected to a log or a
+    /// pipe gets no escape sequences, whichever stream it captures), and `TERM` set and not `dumb` (editors'
+    /// shells and CI logs set `TERM=dumb` or none).
+    static var drawsOnStderr: Bool {
+        guard isatty(2) == 1, isatty(1) == 1 else { return false }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        return !term.isEmpty && term != "dumb"
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -1,17 +1,6 @@
 @testable import Pixelwise
 import Testing
 
-/// A random image of any sample type: integers over their full range, floats in [-1000, 1000).
-func randomImage<S: PixelSample>(_: S.Type, width: Int, height: Int, channels: Int, rng: inout SplitMix64) -> Image<S> {
-    let samples: [S] = (0..<(width * height * channels)).map { _ in
-        switch S.sampleType {
-        case .uint8, .uint16: S(roundingClamping: Double(UInt64.random(in: 0...UInt64(S.maximumValue.doubleValue), using: &rng)))
-        case .float32, .float64: S(roundingClamping: Double.random(in: -1000..<1000, using: &rng))
-        }
-    }
-    return Image(width: width, height: height, channels: channels, samples: samples)
-}
-
 @Suite("Variable box mean")
 struct VariableBoxMeanTests {
     static let sizes: [(Int, Int)] = [(1, 1), (1, 9), (9, 1), (7, 5), (23, 17)]

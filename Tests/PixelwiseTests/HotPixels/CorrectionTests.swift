@@ -103,18 +103,6 @@ struct CorrectionTests {
         #expect(mismatches == 0, sourceLocation: sourceLocation)
     }
 
-    static func randomImage<S: PixelSample>(_ type: S.Type, width: Int, height: Int, channels: Int, seed: UInt64) -> Image<S> {
-        var rng = SplitMix64(seed: seed)
-        let samples = (0..<(width * height * channels)).map { _ -> S in
-            switch S.sampleType {
-            case .uint8: S(roundingClamping: Double(rng.next() % 256))
-            case .uint16: S(roundingClamping: Double(rng.next() % 65536))
-            default: S(roundingClamping: Double(Int64(bitPattern: rng.next()) % 2_000_000) / 1000)
-            }
-        }
-        return Image(width: width, height: height, channels: channels, samples: samples)
-    }
-
     /// Random sites with corners, edges, adjacent pairs and a 3×3 cluster among them.
     static func randomSites(width: Int, height: Int, channels: Int, count: Int, seed: UInt64) -> [Site] {
         var rng = SplitMix64(seed: seed)
@@ -177,7 +165,7 @@ struct CorrectionTests {
     }
 
     @Test func edgesAndCornersMatchTheReferenceWhereTheSeedDoesNot() throws {
-        let original = Self.randomImage(UInt8.self, width: 9, height: 7, channels: 1, seed: 7)
+        let original = randomImage(UInt8.self, width: 9, height: 7, channels: 1, seed: 7)
         var seedDiffers = 0
         for y in 0..<7 {
             for x in 0..<9 where x == 0 || y == 0 || x == 8 || y == 6 {
@@ -207,7 +195,7 @@ struct CorrectionTests {
     }
 
     @Test func clusterCentreWithNoUsableNeighbourIsLeftAndReported() throws {
-        let original = Self.randomImage(UInt8.self, width: 7, height: 7, channels: 3, seed: 3)
+        let original = randomImage(UInt8.self, width: 7, height: 7, channels: 3, seed: 3)
         var image = original
         let cluster = (2...4).flatMap { y in (2...4).map { x in Site(x: x, y: y) } }
         let outcome = try DefectCorrection.apply(to: &image, sites: cluster)
@@ -229,7 +217,7 @@ struct CorrectionTests {
 
     @Test(arguments: [2, 4])
     func alphaIsNeverTouched(channels: Int) throws {
-        let original = Self.randomImage(UInt8.self, width: 12, height: 10, channels: channels, seed: UInt64(channels))
+        let original = randomImage(UInt8.self, width: 12, height: 10, channels: channels, seed: UInt64(channels))
         for selection in [DefectCorrection.ChannelSelection.allColourChannels, .listedChannelOnly] {
             var image = original
             let sites = Self.randomSites(width: 12, height: 10, channels: channels, count: 30, seed: 11)
@@ -240,7 +228,7 @@ struct CorrectionTests {
     }
 
     @Test func listedChannelOnlyLeavesTheOtherChannels() throws {
-        let original = Self.randomImage(UInt8.self, width: 5, height: 5, channels: 3, seed: 5)
+        let original = randomImage(UInt8.self, width: 5, height: 5, channels: 3, seed: 5)
         var image = original
         try DefectCorrection.apply(to: &image, sites: [Site(x: 2, y: 2, channel: 1)], channels: .listedChannelOnly)
         #expect(image[2, 2, 0] == original[2, 2, 0])
@@ -265,7 +253,7 @@ struct CorrectionTests {
     func differential<S: PixelSample>(_ type: S.Type, _ shape: Shape) throws {
         for (round, selection) in [DefectCorrection.ChannelSelection.allColourChannels, .listedChannelOnly].enumerated() {
             let seed = UInt64(shape.width * 131 + shape.height * 7 + shape.channels + round * 1000)
-            let original = Self.randomImage(S.self, width: shape.width, height: shape.height, channels: shape.channels, seed: seed)
+            let original = randomImage(S.self, width: shape.width, height: shape.height, channels: shape.channels, seed: seed)
             let sites = Self.randomSites(width: shape.width, height: shape.height, channels: shape.channels,
                                          count: max(1, shape.width * shape.height / 6), seed: seed + 1)
             var image = original
@@ -305,20 +293,20 @@ struct CorrectionTests {
     }
 
     @Test func aRegionViewIsRepairedInItsOwnCoordinatesAndTheParentKept() throws {
-        let parent = Self.randomImage(UInt8.self, width: 20, height: 15, channels: 3, seed: 9)
+        let parent = randomImage(UInt8.self, width: 20, height: 15, channels: 3, seed: 9)
         var view = parent.region(x: 3, y: 2, width: 10, height: 8)
         let sites = Self.randomSites(width: 10, height: 8, channels: 3, count: 12, seed: 4)
         try DefectCorrection.apply(to: &view, sites: sites)
         var compact = parent.region(x: 3, y: 2, width: 10, height: 8).compacted()
         try DefectCorrection.apply(to: &compact, sites: sites)
         #expect(view == compact)
-        #expect(parent == Self.randomImage(UInt8.self, width: 20, height: 15, channels: 3, seed: 9))
+        #expect(parent == randomImage(UInt8.self, width: 20, height: 15, channels: 3, seed: 9))
     }
 
     // MARK: Errors change nothing
 
     @Test func aPixelOutsideTheImageIsAnErrorAndNothingChanges() throws {
-        let original = Self.randomImage(UInt8.self, width: 6, height: 4, channels: 3, seed: 1)
+        let original = randomImage(UInt8.self, width: 6, height: 4, channels: 3, seed: 1)
         var image = original
         #expect(throws: DefectCorrectionError.outsideImage(x: 6, y: 0, width: 6, height: 4)) {
             try DefectCorrection.apply(to: &image, sites: [Site(x: 1, y: 1), Site(x: 6, y: 0)])
@@ -332,7 +320,7 @@ struct CorrectionTests {
     }
 
     @Test func alphaOrMissingChannelIsAnErrorWhenOnlyListedChannelsAreRepaired() throws {
-        var image = Self.randomImage(UInt8.self, width: 4, height: 4, channels: 4, seed: 2)
+        var image = randomImage(UInt8.self, width: 4, height: 4, channels: 4, seed: 2)
         #expect(throws: DefectCorrectionError.channelNotRepairable(x: 1, y: 1, channel: 3, channels: 4)) {
             try DefectCorrection.apply(to: &image, sites: [Site(x: 1, y: 1, channel: 3)], channels: .listedChannelOnly)
         }
@@ -387,14 +375,14 @@ struct CorrectionTests {
     func mosaicDifferential(pattern: CFAPattern) throws {
         for (width, height) in [(1, 1), (1, 7), (9, 1), (2, 2), (13, 11), (40, 31)] {
             let seed = UInt64(width * 100 + height)
-            let original = Self.randomImage(UInt16.self, width: width, height: height, channels: 1, seed: seed)
+            let original = randomImage(UInt16.self, width: width, height: height, channels: 1, seed: seed)
             let sites = Self.randomSites(width: width, height: height, channels: 1, count: max(1, width * height / 5), seed: seed + 3)
             var image = original
             let outcome = try DefectCorrection.apply(to: &image, sites: sites, layout: .mosaic(pattern))
             let expected = Self.reference(original, sites: sites, layout: .mosaic(pattern), selection: .allColourChannels)
             Self.expectMatches(image, expected)
             #expect(Set(outcome.unrepaired.map { [$0.x, $0.y] }) == expected.unrepaired)
-            var float = Self.randomImage(Float.self, width: width, height: height, channels: 1, seed: seed)
+            var float = randomImage(Float.self, width: width, height: height, channels: 1, seed: seed)
             let floatOriginal = float
             try DefectCorrection.apply(to: &float, sites: sites, layout: .mosaic(pattern))
             Self.expectMatches(float, Self.reference(floatOriginal, sites: sites, layout: .mosaic(pattern), selection: .allColourChannels))
@@ -402,7 +390,7 @@ struct CorrectionTests {
     }
 
     @Test func candidatesFromAScanRepairLikeSites() throws {
-        let original = Self.randomImage(UInt8.self, width: 10, height: 10, channels: 3, seed: 8)
+        let original = randomImage(UInt8.self, width: 10, height: 10, channels: 3, seed: 8)
         var a = original, b = original
         let defects = [DefectCandidate(x: 4, y: 5, channel: 2, kind: .hot, score: 9), DefectCandidate(x: 0, y: 9, kind: .dead, score: 1)]
         try DefectCorrection.apply(to: &a, defects: defects)
@@ -464,7 +452,7 @@ struct CorrectionTests {
     func squareDifferential<S: PixelSample>(_ type: S.Type, _ shape: Shape, radius: Int) throws {
         for (round, selection) in [DefectCorrection.ChannelSelection.allColourChannels, .listedChannelOnly].enumerated() {
             let seed = UInt64(shape.width * 71 + shape.height * 13 + shape.channels + radius * 7 + round * 1000)
-            let original = Self.randomImage(S.self, width: shape.width, height: shape.height, channels: shape.channels, seed: seed)
+            let original = randomImage(S.self, width: shape.width, height: shape.height, channels: shape.channels, seed: seed)
             // Sparse sites, so that most squares keep some ring; corners and a cluster are among them.
             let sites = Self.randomSites(width: shape.width, height: shape.height, channels: shape.channels,
                                          count: max(1, shape.width * shape.height / 60), seed: seed + 1)
@@ -490,7 +478,7 @@ struct CorrectionTests {
 
     @Test func radiusZeroIsThePlainRepair() throws {
         // The square rule with R = 0 is the 8-neighbour rule (weights 1/1 and 1/√2): same values, bit for bit.
-        let original = Self.randomImage(UInt16.self, width: 31, height: 23, channels: 3, seed: 5)
+        let original = randomImage(UInt16.self, width: 31, height: 23, channels: 3, seed: 5)
         let sites = Self.randomSites(width: 31, height: 23, channels: 3, count: 40, seed: 6)
         var plain = original, square = original
         try DefectCorrection.apply(to: &plain, sites: sites)

@@ -328,7 +328,7 @@ struct DetectionScreenTests {
             }
         }
         var copy = values, network = values
-        let expected = copy.withUnsafeMutableBufferPointer { RegionalResidualScale.median($0.baseAddress!, count: 32) }
+        let expected = copy.withUnsafeMutableBufferPointer { Quickselect.median($0.baseAddress!, count: 32) }
         let ranked = network.withUnsafeMutableBufferPointer { RegionalResidualScale.middleOfThirtyTwo($0.baseAddress!) }
         // Zeros of either sign compare equal (the sign of a zero median changes no decision); all else bit for bit.
         #expect(ranked.map { $0 == expected && ($0 == 0 || $0.bitPattern == expected.bitPattern) || ($0.isNaN && expected.isNaN) } == true,

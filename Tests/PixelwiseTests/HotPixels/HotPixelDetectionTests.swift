@@ -41,7 +41,7 @@ struct HotPixelDetectionTests {
             var values = (0..<count).map { _ in duplicates ? Float(Int.random(in: 0...3, using: &rng)) : Float.random(in: -1...1, using: &rng) }
             let sorted = values.sorted()
             let expected = count % 2 == 1 ? sorted[count / 2] : 0.5 * (sorted[count / 2 - 1] + sorted[count / 2])
-            let median = values.withUnsafeMutableBufferPointer { RegionalResidualScale.median($0.baseAddress!, count: count) }
+            let median = values.withUnsafeMutableBufferPointer { Quickselect.median($0.baseAddress!, count: count) }
             #expect(median == expected)
         }
     }
@@ -251,10 +251,10 @@ struct HotPixelDetectionTests {
             let dx = Int.random(in: 0..<80, using: &rng), dy = Int.random(in: 0..<80, using: &rng)
             let x = Int.random(in: max(0, dx - 40)...(dx + 40), using: &rng)
             let y = Int.random(in: max(0, dy - 40)...(dy + 40), using: &rng)
-            #expect(HotPixelDetectionParameters.isJPEGEcho(defectX: dx, defectY: dy, x: x, y: y) == reference(dx, dy, x, y),
+            #expect(CandidateSuppression.isJPEGEcho(defectX: dx, defectY: dy, x: x, y: y) == reference(dx, dy, x, y),
                     "defect \(dx),\(dy) candidate \(x),\(y)")
         }
-        #expect(HotPixelDetectionParameters.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 335))   // the 120-frame echo
-        #expect(!HotPixelDetectionParameters.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 338))
+        #expect(CandidateSuppression.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 335))   // the 120-frame echo
+        #expect(!CandidateSuppression.isJPEGEcho(defectX: 888, defectY: 324, x: 889, y: 338))
     }
 }

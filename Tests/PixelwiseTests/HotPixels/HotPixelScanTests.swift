@@ -2,20 +2,9 @@ import Foundation
 import Testing
 @testable import Pixelwise
 
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A smooth random scene plus noise: a different "photo" per seed.
 func scene(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<UInt8> {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(seed: seed)
     let fx = Double.random(in: 0.01...0.08, using: &rng), fy = Double.random(in: 0.01...0.08, using: &rng)
     let phase = Double.random(in: 0...6, using: &rng), level = Double.random(in: 60...150, using: &rng)
     var samples = [UInt8]()
@@ -52,7 +41,7 @@ struct HotPixelScanTests {
     @Test("SIMD residual equals the sorted-ring reference", arguments: [(1, 1, 1, 1), (1, 9, 3, 1), (9, 1, 3, 1), (37, 23, 3, 1),
                                                                        (40, 17, 1, 2), (33, 30, 4, 1), (5, 5, 3, 2), (64, 3, 3, 1)])
     func residualMatchesReference(width: Int, height: Int, channels: Int, step: Int) {
-        var rng = SplitMix(state: UInt64(width * 131 + height))
+        var rng = SplitMix64(seed: UInt64(width * 131 + height))
         let samples = (0..<(width * height * channels)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let image = Image(width: width, height: height, channels: channels, samples: samples)
         var row = [Float](repeating: .nan, count: width * channels)

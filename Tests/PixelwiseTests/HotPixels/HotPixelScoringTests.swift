@@ -35,7 +35,7 @@ struct HotPixelScoringTests {
         // The t rule on its own: the footprint filter, which this flat state makes certain, adds to the score.
         let result = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters(useRegionalEvidence: false))
         #expect(result.candidates.map { "\($0.x),\($0.y),\($0.kind)" } == ["17,\(row),dead"])
-        let expected = 20 * Double(30).squareRoot() / (HotPixelDetectionParameters.spreadCap * 2)
+        let expected = 20 * Double(30).squareRoot() / (HotPixelCalibration.spreadCap * 2)
         #expect(abs(result.candidates[0].score - expected) <= 1e-3 * expected)
         let withFootprints = HotPixelDetector.detect(state, parameters: HotPixelDetectionParameters()).candidates
         #expect(withFootprints.map { "\($0.x),\($0.y),\($0.kind)" } == ["17,\(row),dead"])
@@ -64,7 +64,7 @@ struct HotPixelScoringTests {
         set(bytes, x: 30, y: 20, mean: 2.5, spread: 0.5)    // 2.5 levels: a defect
         let found = HotPixelDetector.detect(bytes, parameters: HotPixelDetectionParameters()).candidates
         #expect(found.map { "\($0.x),\($0.y)" } == ["30,20"])
-        #expect(Double(1.5) < HotPixelDetectionParameters.minimumShift8Bit)
+        #expect(Double(1.5) < HotPixelCalibration.minimumShift8Bit)
 
         let words = state(UInt16.self, spread: 1, sampleType: .uint16)
         set(words, x: 10, y: 10, mean: 1.5, spread: 0.5)

@@ -1,17 +1,6 @@
 import Testing
 @testable import Pixelwise
 
-private struct ResidualRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Brute force: the in-bounds same-channel ring `step` pixels away, sorted; median of 8 = mean of 4th and 5th.
 private func bruteResidual<S: HotPixelSample>(_ image: Image<S>, x: Int, y: Int, c: Int, step: Int) -> Float {
     var ring: [Float] = []
@@ -50,12 +39,6 @@ private func expectKernelMatchesBruteForce<S: HotPixelSample>(_ image: Image<S>,
             sourceLocation: sourceLocation)
 }
 
-private func randomImage<S: HotPixelSample>(_ type: S.Type, width: Int, height: Int, channels: Int,
-                                             using rng: inout ResidualRNG, values: (inout ResidualRNG) -> S) -> Image<S> {
-    let samples = (0..<(width * height * channels)).map { _ in values(&rng) }
-    return Image(width: width, height: height, channels: channels, samples: samples)
-}
-
 private let sizes: [(Int, Int)] = [(1, 1), (1, 17), (23, 1), (2, 2), (3, 3), (5, 4), (7, 9), (15, 6), (16, 5), (17, 7),
                                    (18, 3), (31, 8), (33, 5), (37, 23), (64, 4), (65, 6), (100, 5)]
 
@@ -71,7 +54,7 @@ struct LocalMedianResidualTests {
             let sorted = values.sorted()
             #expect(fourth[0] == sorted[3] && fifth[0] == sorted[4], "input \(values)")
         }
-        var rng = ResidualRNG(state: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let values = (0..<8).map { _ in Int16.random(in: -3...3, using: &rng) }
             let (fourth, fifth) = LocalMedianResidual.middlePair(
@@ -84,7 +67,7 @@ struct LocalMedianResidualTests {
 
     @Test("Byte-lane network: 4th and 5th of eight for every 0/1 input in every lane, and random bytes")
     func middlePairBytesSelectsMiddleOrderStatistics() {
-        var rng = ResidualRNG(state: 11)
+        var rng = SplitMix64(seed: 11)
         for round in 0..<(256 + 500) {
             // Rounds below 256: lane k gets the 0/1 pattern (round + 16k) mod 256, valued 0 or 255.
             var inputs = [SIMD16<UInt8>](repeating: .zero, count: 8)
@@ -106,13 +89,13 @@ struct LocalMedianResidualTests {
     @Test("8-bit: kernel equals brute force, odd sizes, every channel count, RGB and CFA spacing",
           arguments: [1, 2, 3, 4], [1, 2])
     func uint8MatchesBruteForce(channels: Int, step: Int) {
-        var rng = ResidualRNG(state: UInt64(channels * 10 + step))
+        var rng = SplitMix64(seed: UInt64(channels * 10 + step))
         for (width, height) in sizes {
-            expectKernelMatchesBruteForce(randomImage(UInt8.self, width: width, height: height, channels: channels, using: &rng) {
+            expectKernelMatchesBruteForce(randomImage(UInt8.self, width: width, height: height, channels: channels, rng: &rng) {
                 UInt8.random(in: 0...255, using: &$0)
             }, step: step)
             // Few distinct values: many ties in the ring.
-            expectKernelMatchesBruteForce(randomImage(UInt8.self, width: width, height: height, channels: channels, using: &rng) {
+            expectKernelMatchesBruteForce(randomImage(UInt8.self, width: width, height: height, channels: channels, rng: &rng) {
                 [0, 1, 254, 255][Int.random(in: 0..<4, using: &$0)]
             }, step: step)
         }
@@ -120,15 +103,15 @@ struct LocalMedianResidualTests {
 
     @Test("16-bit, Float and Double: kernel equals brute force", arguments: [1, 3, 4], [1, 2])
     func otherTypesMatchBruteForce(channels: Int, step: Int) {
-        var rng = ResidualRNG(state: UInt64(channels * 100 + step))
+        var rng = SplitMix64(seed: UInt64(channels * 100 + step))
         for (width, height) in sizes {
-            expectKernelMatchesBruteForce(randomImage(UInt16.self, width: width, height: height, channels: channels, using: &rng) {
+            expectKernelMatchesBruteForce(randomImage(UInt16.self, width: width, height: height, channels: channels, rng: &rng) {
                 UInt16.random(in: 0...65535, using: &$0)
             }, step: step)
-            expectKernelMatchesBruteForce(randomImage(Float.self, width: width, height: height, channels: channels, using: &rng) {
+            expectKernelMatchesBruteForce(randomImage(Float.self, width: width, height: height, channels: channels, rng: &rng) {
                 Float.random(in: -1...1, using: &$0)
             }, step: step)
-            expectKernelMatchesBruteForce(randomImage(Double.self, width: width, height: height, channels: channels, using: &rng) {
+            expectKernelMatchesBruteForce(randomImage(Double.self, width: width, height: height, channels: channels, rng: &rng) {
                 Double.random(in: 0...1, using: &$0)
             }, step: step)
         }
@@ -137,8 +120,8 @@ struct LocalMedianResidualTests {
     @Test("A region view (row stride wider than the row) gives the residuals of a copy of the region",
           arguments: [1, 2])
     func regionViewMatchesBruteForce(step: Int) {
-        var rng = ResidualRNG(state: 99)
-        let image = randomImage(UInt8.self, width: 90, height: 40, channels: 3, using: &rng) { UInt8.random(in: 0...255, using: &$0) }
+        var rng = SplitMix64(seed: 99)
+        let image = randomImage(UInt8.self, width: 90, height: 40, channels: 3, rng: &rng) { UInt8.random(in: 0...255, using: &$0) }
         for (x, y, width, height) in [(3, 2, 41, 30), (0, 0, 1, 40), (5, 7, 33, 1), (10, 10, 80, 30)] {
             let view = image.region(x: x, y: y, width: width, height: height)
             expectKernelMatchesBruteForce(view, step: step)

@@ -13,20 +13,9 @@ private func twoPass(_ columns: [[Double]]) -> (mean: [Double], m2: [Double]) {
     return (mean, m2)
 }
 
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random observations: `frames` × `streams`, from the given value range.
 private func observations(frames: Int, streams: Int, range: ClosedRange<Double>, seed: UInt64) -> [[Double]] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(seed: seed)
     return (0..<frames).map { _ in (0..<streams).map { _ in Double.random(in: range, using: &rng) } }
 }
 
