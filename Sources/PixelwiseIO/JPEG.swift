@@ -30,7 +30,7 @@ public enum JPEG {
     public static func readInfo(_ path: String) throws -> ImageInfo {
         let file = try MappedFile(path: path)
         let decoder = try Handle(decompressing: path)
-        let header = try decoder.header(file)
+        let header = try decoder.header(UnsafeRawBufferPointer(file.bytes))
         return ImageInfo(width: header.width, height: header.height, channels: header.channels,
                          sampleType: .uint8, format: .jpeg)
     }
@@ -39,14 +39,20 @@ public enum JPEG {
     /// image nothing reads any more, see ``Pixelwise/Image/storageForReuse``) when it is 8-bit and large enough.
     public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let file = try MappedFile(path: path)
+        return try decode(UnsafeRawBufferPointer(file.bytes), path: path, options: options, reusing: reusable)
+    }
+
+    /// Decodes a JPEG held in memory (`path` names it in errors).
+    static func decode(_ bytes: UnsafeRawBufferPointer, path: String, options: ImageReadOptions = .init(),
+                       reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let decoder = try Handle(decompressing: path)
-        let header = try decoder.header(file)
+        let header = try decoder.header(bytes)
         try options.checkPixelCount(width: header.width, height: header.height, path: path)
         return try Codecs.makeImage(.uint8, width: header.width, height: header.height, channels: header.channels,
                                     path: path, reusing: reusable) { target in
             let pixelFormat = header.channels == 1 ? TJPF_GRAY : TJPF_RGB
-            let status = tjDecompress2(decoder.handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                       UInt(file.bytes.count), target.base.assumingMemoryBound(to: UInt8.self),
+            let status = tjDecompress2(decoder.handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                       UInt(bytes.count), target.base.assumingMemoryBound(to: UInt8.self),
                                        Int32(header.width), Int32(target.rowStrideBytes), Int32(header.height),
                                        pixelFormat.rawValue, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
             if status != 0 { throw decoder.readError() }
@@ -140,10 +146,10 @@ public enum JPEG {
         }
 
         /// Reads the frame header and maps the JPEG colour space to our channel count.
-        func header(_ file: MappedFile) throws -> Header {
+        func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
             var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorSpace: Int32 = 0
-            let status = tjDecompressHeader3(handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                             UInt(file.bytes.count), &width, &height, &subsampling, &colorSpace)
+            let status = tjDecompressHeader3(handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                             UInt(bytes.count), &width, &height, &subsampling, &colorSpace)
             if status != 0 { throw readError() }
             // libjpeg pads a stream that ends before its frame header with an end marker and reports no
             // frame at all (0×0): the file stops before the image starts.

@@ -19,7 +19,9 @@ struct HotPixelsFixCommand: ParsableCommand {
         .tif, .png or .npy: RAW is read only). The pixels \
         come from --pixel X,Y (repeatable) or --map FILE (JSON or CSV from `hotpixels scan`, dcraw's -P format \
         .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
-        JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
+        a JPEG written from a JPEG has only the 8×8 blocks holding a repaired pixel recoded, with the file's own \
+        tables, and keeps every other coefficient and its EXIF/XMP/ICC markers (--reencode re-encodes it whole \
+        at --quality, as other JPEG outputs are); palette PNGs are written back as RGB(A) PNGs. \
         Every input is checked before any output is written. See docs/hotpixels-fix.md.
         """)
 
@@ -57,6 +59,9 @@ struct HotPixelsFixCommand: ParsableCommand {
             + "over its 3×3 neighbourhood. Not with --cfa or camera RAW files (a mosaic keeps a defect in its photosite).",
         valueName: "R"))
     var radius = 0
+
+    @Flag(help: "Re-encode JPEG outputs of JPEG inputs whole at --quality (default: recode only the repaired blocks).")
+    var reencode = false
 
     @OptionGroup var reading: ImageReadingOptions
     @OptionGroup var writing: ImageWritingOptions
@@ -113,7 +118,7 @@ struct HotPixelsFixCommand: ParsableCommand {
             range.map { index in
                 let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
                                       readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting,
-                                      cameraRaw: cameraRawInputs.contains(files[index]))
+                                      cameraRaw: cameraRawInputs.contains(files[index]), reencode: reencode)
                 progress.advance()
                 return result
             }
@@ -136,7 +141,7 @@ struct HotPixelsFixCommand: ParsableCommand {
 
     /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
     static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
-                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool) -> FileResult {
+                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool, reencode: Bool = false) -> FileResult {
         do {
             var job = job
             var image: AnyImage
@@ -151,13 +156,21 @@ struct HotPixelsFixCommand: ParsableCommand {
             } else {
                 image = try ImageFile.read(file, options: readOptions)
             }
+            // JPEG to JPEG: keep the decoded pixels to recode only the blocks the repair changes.
+            let jpegToJPEG = try !cameraRaw && ImageFile.format(of: file) == .jpeg
+                && (writeOptions.format ?? ImageFormat(pathExtensionOf: target)) == .jpeg
+            let original = write && !reencode && jpegToJPEG ? image : nil
             let outcome: DefectCorrection.Outcome
             do {
                 outcome = try job.repair(&image)
             } catch {
                 return FileResult(failure: UsageErrorBox(message: "\(source): \(error) in \(file)"))
             }
-            if write { try ImageFile.write(image, to: target, options: writeOptions) }
+            if let original {
+                try JPEG.writeEdited(image, original: original, source: file, to: target)
+            } else if write {
+                try ImageFile.write(image, to: target, options: writeOptions)
+            }
             return FileResult(unrepaired: outcome.unrepaired)
         } catch {
             return FileResult(failure: UsageErrorBox(message: "\(error)"))
