@@ -48,6 +48,29 @@ static inline jvirt_barray_ptr *pw_jpeg_read_coefficients(j_decompress_ptr cinfo
     return jpeg_read_coefficients(cinfo);
 }
 
+/// Reads only the header of `data`, saving every APPn and COM marker. Returns 0 on error (message in err).
+static inline int pw_jpeg_read_markers(j_decompress_ptr cinfo, pw_jpeg_error *err,
+                                       const unsigned char *data, unsigned long size) {
+    if (setjmp(err->jump)) return 0;
+    jpeg_mem_src(cinfo, data, size);
+    jpeg_save_markers(cinfo, JPEG_COM, 0xFFFF);
+    for (int m = 0; m < 16; m++) jpeg_save_markers(cinfo, JPEG_APP0 + m, 0xFFFF);
+    if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK) {
+        strcpy(err->message, "no image in the file");
+        return 0;
+    }
+    return 1;
+}
+
+/// The ICC profile of the saved APP2 markers, reassembled by libjpeg (malloc'ed, NULL when none or bad).
+static inline JOCTET *pw_jpeg_icc_profile(j_decompress_ptr cinfo, pw_jpeg_error *err, unsigned int *length) {
+    JOCTET *profile = NULL;
+    *length = 0;
+    if (setjmp(err->jump)) return NULL;
+    if (!jpeg_read_icc_profile(cinfo, &profile, length)) return NULL;
+    return profile;
+}
+
 static inline int pw_jpeg_create_decompress(j_decompress_ptr cinfo, pw_jpeg_error *err) {
     cinfo->err = &err->pub;
     if (setjmp(err->jump)) return 0;
@@ -97,7 +120,7 @@ static inline int pw_jpeg_uses_standard_huffman(j_decompress_ptr src, j_compress
 /// Huffman choice (standard tables when the source used them, optimized otherwise), then every saved APPn
 /// and COM marker except the JFIF/Adobe headers libjpeg writes itself. Returns 0 on error.
 static inline int pw_jpeg_write_coefficients(j_decompress_ptr src, j_compress_ptr dst, pw_jpeg_error *err,
-                                             jvirt_barray_ptr *coefficients,
+                                             jvirt_barray_ptr *coefficients, int copy_markers,
                                              unsigned char **output, unsigned long *size) {
     if (setjmp(err->jump)) return 0;
     jpeg_mem_dest(dst, output, size);
@@ -113,7 +136,7 @@ static inline int pw_jpeg_write_coefficients(j_decompress_ptr src, j_compress_pt
         dst->optimize_coding = pw_jpeg_uses_standard_huffman(src, dst) ? FALSE : TRUE;
     }
     jpeg_write_coefficients(dst, coefficients);
-    for (jpeg_saved_marker_ptr m = src->marker_list; m != NULL; m = m->next) {
+    for (jpeg_saved_marker_ptr m = copy_markers ? src->marker_list : NULL; m != NULL; m = m->next) {
         if (dst->write_JFIF_header && m->marker == JPEG_APP0 && m->data_length >= 5 &&
             memcmp(m->data, "JFIF\0", 5) == 0) continue;
         if (dst->write_Adobe_marker && m->marker == JPEG_APP0 + 14 && m->data_length >= 5 &&

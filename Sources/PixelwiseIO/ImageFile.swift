@@ -67,17 +67,20 @@ public enum ImageFile {
         case .png:
             Codec(readInfo: PNG.readInfo, read: PNG.read,
                   write: { image, temporary, path, options in
-                      try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel)
+                      try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel,
+                                    metadata: options.metadata)
                   })
         case .jpeg:
             Codec(readInfo: JPEG.readInfo, read: { try JPEG.read($0, options: $1) },
                   write: { image, temporary, path, options in
-                      try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality)
+                      try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality,
+                                     metadata: options.metadata)
                   })
         case .tiff:
             Codec(readInfo: TIFF.readInfo, read: TIFF.read,
                   write: { image, temporary, path, options in
-                      try TIFF.write(image, toTemporary: temporary, reportedPath: path, compression: options.tiffCompression)
+                      try TIFF.write(image, toTemporary: temporary, reportedPath: path, compression: options.tiffCompression,
+                                     metadata: options.metadata)
                   })
         case .pnm:
             Codec(readInfo: PNM.readInfo, read: PNM.read,

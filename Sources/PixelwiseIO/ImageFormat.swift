@@ -107,6 +107,8 @@ public struct ImageWriteOptions: Sendable {
     public var tiffCompression: TIFFCompression
     /// PNG (zlib) compression level, 0 (none, fastest) to 9 (smallest, slowest).
     public var pngCompressionLevel: Int
+    /// Metadata to write with the image, as much of it as the format holds (``ImageMetadata``).
+    public var metadata: ImageMetadata = .none
 
     /// Options with the defaults (format from the extension, JPEG quality 95).
     public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate,

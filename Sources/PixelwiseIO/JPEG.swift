@@ -61,7 +61,7 @@ public enum JPEG {
 
     /// Encodes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
-                             quality: Int) throws {
+                             quality: Int, metadata: ImageMetadata = .none) throws {
         guard image.sampleType == .uint8 else {
             throw ImageFileError.unsupported(
                 path: reportedPath,
@@ -99,7 +99,12 @@ public enum JPEG {
             }
         }
         let writer = try FileWriter(path: temporary, reportedPath: reportedPath)
-        try writer.write(UnsafeRawBufferPointer(start: output, count: Int(size)))
+        let encoded = UnsafeRawBufferPointer(start: output, count: Int(size))
+        if metadata.exif == nil, metadata.xmp == nil, metadata.iccProfile == nil {
+            try writer.write(encoded)
+        } else {
+            try writer.write(inserting(metadata, into: encoded))
+        }
         try writer.close()
     }
 

@@ -46,12 +46,13 @@ extension JPEG {
     /// `original` is the file's decoded image (as ``read(_:options:reusing:)`` gives it) and `edited` that
     /// image after an edit in place (same shape). Every other DCT coefficient is copied unchanged, with the
     /// file's own quantization tables, sampling factors, colour space, mode (baseline, progressive or
-    /// arithmetic), restart interval and every APPn/COM marker (EXIF, XMP, ICC, comments). See
+    /// arithmetic), restart interval and, with `keepingMarkers`, every APPn/COM marker (EXIF, XMP, ICC,
+    /// comments). See
     /// ``Pixelwise/JPEGBlockEdit`` for how a pixel change becomes a coefficient change.
     /// The output is written atomically.
     @discardableResult
     public static func writeEdited(_ edited: AnyImage, original: AnyImage, source: String,
-                                   to path: String) throws -> JPEGEditSummary {
+                                   to path: String, keepingMarkers: Bool = true) throws -> JPEGEditSummary {
         guard let after = edited.typed(as: UInt8.self), let before = original.typed(as: UInt8.self),
               after.width == before.width, after.height == before.height, after.channels == before.channels else {
             throw ImageFileError.cannotWrite(path: path, reason: "the edited image is not \(source)'s decoded pixels (shape or sample type differ)")
@@ -105,7 +106,7 @@ extension JPEG {
         // usually is): the result can miss the repaired values. So the output is decoded and what it still
         // misses at the edited pixels (and only there) is added again, a few rounds at most.
         try applyChange(from: before, to: after)
-        var bytes = try session.encode(reportedPath: path)
+        var bytes = try session.encode(reportedPath: path, markers: keepingMarkers)
         for _ in 0..<Self.editRefinements {
             guard let current = try bytes.withUnsafeBytes({ try decode($0, path: path) }).typed(as: UInt8.self) else { break }
             var target = current, largest = 0
@@ -124,7 +125,7 @@ extension JPEG {
             }
             if largest <= 1 { break }
             try applyChange(from: current, to: target)
-            bytes = try session.encode(reportedPath: path)
+            bytes = try session.encode(reportedPath: path, markers: keepingMarkers)
         }
         let original = try CoefficientSession(source)
         var summary = JPEGEditSummary(blocks: 0, coefficients: 0)
@@ -180,6 +181,69 @@ extension JPEG {
                                 progressive: src.pointee.progressive_mode != 0, components: components, markers: markers)
     }
 
+    /// The EXIF (APP1 `Exif`), XMP (APP1 `http://ns.adobe.com/xap/1.0/`) and ICC profile (APP2, reassembled
+    /// by libjpeg) of the JPEG at `path`, from its header only.
+    public static func readMetadata(_ path: String) throws -> ImageMetadata {
+        let session = try CoefficientSession(path, headerOnly: true)
+        var metadata = ImageMetadata()
+        var marker = session.decompress.pointee.marker_list
+        while let current = marker {
+            let data = UnsafeBufferPointer(start: current.pointee.data, count: Int(current.pointee.data_length))
+            if current.pointee.marker == 0xE1 {
+                if data.starts(with: exifPrefix), metadata.exif == nil {
+                    metadata.exif = Array(data.dropFirst(exifPrefix.count))
+                } else if data.starts(with: xmpPrefix), metadata.xmp == nil {
+                    metadata.xmp = Array(data.dropFirst(xmpPrefix.count))
+                }
+            }
+            marker = current.pointee.next
+        }
+        var length: UInt32 = 0
+        if let profile = pw_jpeg_icc_profile(session.decompress, session.error, &length) {
+            metadata.iccProfile = Array(UnsafeBufferPointer(start: profile, count: Int(length)))
+            free(profile)
+        }
+        return metadata
+    }
+
+    static let exifPrefix = Array("Exif\0\0".utf8)
+    static let xmpPrefix = Array("http://ns.adobe.com/xap/1.0/\0".utf8)
+    static let iccPrefix = Array("ICC_PROFILE\0".utf8)
+
+    /// The APP1/APP2 segments that hold `metadata` in a JPEG (EXIF first, then XMP, then the ICC profile in
+    /// as many APP2 chunks as it needs). An EXIF block or XMP packet too large for one segment (64 KB) is
+    /// left out.
+    static func metadataSegments(_ metadata: ImageMetadata) -> [UInt8] {
+        var out = [UInt8]()
+        func segment(_ marker: UInt8, _ payload: [UInt8]) {
+            out += [0xFF, marker, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        }
+        if let exif = metadata.exif, exif.count + exifPrefix.count + 2 <= 65535 { segment(0xE1, exifPrefix + exif) }
+        if let xmp = metadata.xmp, xmp.count + xmpPrefix.count + 2 <= 65535 { segment(0xE1, xmpPrefix + xmp) }
+        if let icc = metadata.iccProfile, !icc.isEmpty {
+            let chunk = 65535 - 2 - iccPrefix.count - 2
+            let chunks = (icc.count + chunk - 1) / chunk
+            if chunks <= 255 {
+                for index in 0..<chunks {
+                    let part = icc[(index * chunk)..<min(icc.count, (index + 1) * chunk)]
+                    segment(0xE2, iccPrefix + [UInt8(index + 1), UInt8(chunks)] + part)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `encoded` (a JPEG as TurboJPEG writes it) with `metadata`'s segments after SOI and the JFIF APP0.
+    static func inserting(_ metadata: ImageMetadata, into encoded: UnsafeRawBufferPointer) -> [UInt8] {
+        let segments = metadataSegments(metadata)
+        var position = 2
+        if encoded.count > 6, encoded[2] == 0xFF, encoded[3] == 0xE0 {
+            position = 4 + (Int(encoded[4]) << 8 | Int(encoded[5]))
+        }
+        position = min(position, encoded.count)
+        return Array(encoded[0..<position]) + segments + Array(encoded[position...])
+    }
+
     /// A libjpeg decompressor that has read a whole file's coefficients (and a compressor to write them
     /// back), destroyed with this object.
     final class CoefficientSession {
@@ -188,8 +252,10 @@ extension JPEG {
         let error: UnsafeMutablePointer<pw_jpeg_error>
         let decompress: UnsafeMutablePointer<jpeg_decompress_struct>
         let coefficients: UnsafeMutablePointer<jvirt_barray_ptr?>
+        /// A header-only session has no coefficient arrays (a placeholder pointer of ours).
+        let ownsArrays: Bool
 
-        init(_ path: String) throws {
+        init(_ path: String, headerOnly: Bool = false) throws {
             self.path = path
             file = try MappedFile(path: path)
             error = .allocate(capacity: 1)
@@ -203,7 +269,11 @@ extension JPEG {
                 throw ImageFileError.unreadable(path: path, reason: "cannot start the JPEG decoder")
             }
             let base = file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            guard let arrays = pw_jpeg_read_coefficients(decompress, error, base, UInt(file.bytes.count)) else {
+            let arrays = headerOnly
+                ? (pw_jpeg_read_markers(decompress, error, base, UInt(file.bytes.count)) != 0 ? .allocate(capacity: 1) : nil)
+                : pw_jpeg_read_coefficients(decompress, error, base, UInt(file.bytes.count))
+            ownsArrays = headerOnly && arrays != nil
+            guard let arrays else {
                 let message = Self.message(error)
                 pw_jpeg_destroy_decompress(decompress)
                 decompress.deallocate()
@@ -217,6 +287,7 @@ extension JPEG {
         }
 
         deinit {
+            if ownsArrays { coefficients.deallocate() }
             pw_jpeg_destroy_decompress(decompress)
             decompress.deallocate()
             error.deallocate()
@@ -259,7 +330,7 @@ extension JPEG {
         }
 
         /// The (possibly edited) coefficients written as a new JPEG in memory.
-        func encode(reportedPath: String) throws -> [UInt8] {
+        func encode(reportedPath: String, markers: Bool = true) throws -> [UInt8] {
             let compress = UnsafeMutablePointer<jpeg_compress_struct>.allocate(capacity: 1)
             UnsafeMutableRawPointer(compress).initializeMemory(as: UInt8.self, repeating: 0,
                                                                count: MemoryLayout<jpeg_compress_struct>.size)
@@ -271,7 +342,7 @@ extension JPEG {
             var output: UnsafeMutablePointer<UInt8>? = nil
             var size: UInt = 0
             defer { if output != nil { free(output) } }
-            guard pw_jpeg_write_coefficients(decompress, compress, error, coefficients, &output, &size) != 0,
+            guard pw_jpeg_write_coefficients(decompress, compress, error, coefficients, markers ? 1 : 0, &output, &size) != 0,
                   let output else {
                 throw ImageFileError.cannotWrite(path: reportedPath, reason: Self.message(error))
             }

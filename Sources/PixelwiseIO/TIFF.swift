@@ -51,7 +51,7 @@ public enum TIFF {
     ///     file might pass 4 GiB.
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
                              compression: TIFFCompression = .deflate, tileSize: Int? = nil,
-                             bigTIFF: Bool? = nil) throws {
+                             bigTIFF: Bool? = nil, metadata: ImageMetadata = .none) throws {
         guard image.width > 0, image.height > 0, image.width <= Int(UInt32.max), image.height <= Int(UInt32.max) else {
             throw ImageFileError.unsupported(path: reportedPath, detail: "a TIFF must be 1 to 2^32-1 pixels a side, not \(image.width)×\(image.height)")
         }
@@ -95,6 +95,7 @@ public enum TIFF {
         if compression != .none && sampleType.isInteger {
             try set(TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)
         }
+        try writeMetadata(metadata, to: handle, fail: fail)
         let pixelBytes = image.channels * sampleType.byteCount
         let rowBytes = image.width * pixelBytes
         try RawImageView.with(image) { view in
@@ -144,6 +145,94 @@ public enum TIFF {
         closed = true
         TIFFClose(handle)
     }
+
+    // MARK: - Metadata
+
+    /// The resolution, ICC profile (34675), XMP packet (700) and GeoTIFF/GDAL tags
+    /// (``ImageMetadata/TIFFTag/geoTags``) of the first image of the TIFF at `path`. libtiff reads tags it
+    /// does not know (the GeoTIFF ones) as anonymous fields; their values come back as stored. An EXIF IFD
+    /// is not read.
+    public static func readMetadata(_ path: String) throws -> ImageMetadata {
+        let reader = try Reader(path: path)
+        let handle = reader.handle
+        var metadata = ImageMetadata()
+        if let x = reader.field(TIFFTAG_XRESOLUTION, Float(0), defaulted: false),
+           let y = reader.field(TIFFTAG_YRESOLUTION, Float(0), defaulted: false) {
+            let unit = reader.field(TIFFTAG_RESOLUTIONUNIT, UInt16(RESUNIT_INCH)) ?? UInt16(RESUNIT_INCH)
+            metadata.resolution = .init(x: Double(x), y: Double(y), unit: unit)
+        }
+        func counted(_ tag: UInt32, wide: Bool) -> (count: Int, pointer: UnsafeMutableRawPointer)? {
+            var count32: UInt32 = 0, count16: UInt16 = 0
+            var pointer: UnsafeMutableRawPointer? = nil
+            let ok = withUnsafeMutablePointer(to: &count32) { c32 in
+                withUnsafeMutablePointer(to: &count16) { c16 in
+                    withUnsafeMutablePointer(to: &pointer) { p in
+                        withVaList([wide ? OpaquePointer(c32) : OpaquePointer(c16), p]) { TIFFVGetField(handle, tag, $0) }
+                    }
+                }
+            }
+            guard ok == 1, let pointer else { return nil }
+            return (wide ? Int(count32) : Int(count16), pointer)
+        }
+        if let (count, pointer) = counted(UInt32(TIFFTAG_ICCPROFILE), wide: true), count > 0 {
+            metadata.iccProfile = Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        if let (count, pointer) = counted(UInt32(TIFFTAG_XMLPACKET), wide: true), count > 0 {
+            metadata.xmp = Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        for tag in ImageMetadata.TIFFTag.geoTags {
+            guard let field = TIFFFindField(handle, UInt32(tag), TIFF_NOTYPE), TIFFFieldPassCount(field) != 0 else { continue }
+            let type = TIFFFieldDataType(field)
+            let elementSize = Int(TIFFDataWidth(type))
+            guard elementSize > 0, let values = counted(UInt32(tag), wide: TIFFFieldReadCount(field) == TIFF_VARIABLE2) else { continue }
+            metadata.tiffTags.append(.init(tag: tag, type: UInt16(type.rawValue), count: values.count,
+                                           bytes: Array(UnsafeRawBufferPointer(start: values.pointer, count: values.count * elementSize))))
+        }
+        return metadata
+    }
+
+    /// Sets `metadata`'s tags on a TIFF being written, registering the GeoTIFF/GDAL tags libtiff does not
+    /// know (`TIFFMergeFieldInfo`, variable count). EXIF is not written into TIFF.
+    static func writeMetadata(_ metadata: ImageMetadata, to handle: OpaquePointer,
+                              fail: (String) -> ImageFileError) throws {
+        func set(_ tag: UInt32, _ values: CVarArg...) throws {
+            let ok = withVaList(values) { TIFFVSetField(handle, tag, $0) }
+            if ok != 1 { throw fail("cannot set TIFF tag \(tag)") }
+        }
+        if let resolution = metadata.resolution {
+            try set(UInt32(TIFFTAG_XRESOLUTION), resolution.x)
+            try set(UInt32(TIFFTAG_YRESOLUTION), resolution.y)
+            try set(UInt32(TIFFTAG_RESOLUTIONUNIT), Int32(resolution.unit))
+        }
+        if let icc = metadata.iccProfile, !icc.isEmpty {
+            try icc.withUnsafeBytes { try set(UInt32(TIFFTAG_ICCPROFILE), UInt32(icc.count), OpaquePointer($0.baseAddress!)) }
+        }
+        if let xmp = metadata.xmp, !xmp.isEmpty {
+            try xmp.withUnsafeBytes { try set(UInt32(TIFFTAG_XMLPACKET), UInt32(xmp.count), OpaquePointer($0.baseAddress!)) }
+        }
+        for tag in metadata.tiffTags where !tag.bytes.isEmpty {
+            let type = TIFFDataType(rawValue: UInt32(tag.type))
+            guard TIFFDataWidth(type) > 0,
+                  tag.bytes.count == tag.count * Int(TIFFDataWidth(type)) else { continue }
+            if TIFFFindField(handle, UInt32(tag.tag), type) == nil {
+                var info = TIFFFieldInfo(field_tag: UInt32(tag.tag), field_readcount: Int16(TIFF_VARIABLE2),
+                                         field_writecount: Int16(TIFF_VARIABLE2), field_type: type,
+                                         field_bit: UInt16(FIELD_CUSTOM), field_oktochange: 1, field_passcount: 1,
+                                         field_name: Self.fieldNames[tag.tag] ?? Self.fieldNames[0]!)
+                if TIFFMergeFieldInfo(handle, &info, 1) != 0 { throw fail("cannot register TIFF tag \(tag.tag)") }
+            }
+            try tag.bytes.withUnsafeBytes { try set(UInt32(tag.tag), UInt32(tag.count), OpaquePointer($0.baseAddress!)) }
+        }
+    }
+
+    /// Names for the tags registered on write (libtiff keeps the pointers: static, never freed).
+    nonisolated(unsafe) static let fieldNames: [UInt16: UnsafeMutablePointer<CChar>] = {
+        let names: [UInt16: String] = [0: "Unknown", 33550: "ModelPixelScaleTag", 33922: "ModelTiepointTag",
+                                       34264: "ModelTransformationTag", 34735: "GeoKeyDirectoryTag",
+                                       34736: "GeoDoubleParamsTag", 34737: "GeoAsciiParamsTag",
+                                       42112: "GDAL_METADATA", 42113: "GDAL_NODATA"]
+        return names.mapValues { strdup($0)! }
+    }()
 
     // MARK: - Messages
 

@@ -118,7 +118,8 @@ struct HotPixelsFixCommand: ParsableCommand {
             range.map { index in
                 let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
                                       readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting,
-                                      cameraRaw: cameraRawInputs.contains(files[index]), reencode: reencode)
+                                      cameraRaw: cameraRawInputs.contains(files[index]), reencode: reencode,
+                                      keepMetadata: !writing.stripMetadata)
                 progress.advance()
                 return result
             }
@@ -141,7 +142,8 @@ struct HotPixelsFixCommand: ParsableCommand {
 
     /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
     static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
-                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool, reencode: Bool = false) -> FileResult {
+                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool, reencode: Bool = false,
+                    keepMetadata: Bool = true) -> FileResult {
         do {
             var job = job
             var image: AnyImage
@@ -167,9 +169,10 @@ struct HotPixelsFixCommand: ParsableCommand {
                 return FileResult(failure: UsageErrorBox(message: "\(source): \(error) in \(file)"))
             }
             if let original {
-                try JPEG.writeEdited(image, original: original, source: file, to: target)
+                try JPEG.writeEdited(image, original: original, source: file, to: target, keepingMarkers: keepMetadata)
             } else if write {
-                try ImageFile.write(image, to: target, options: writeOptions)
+                try ImageFile.write(image, to: target, options: writeOptions,
+                                    metadata: keepMetadata ? ImageFile.readMetadata(file) : .none)
             }
             return FileResult(unrepaired: outcome.unrepaired)
         } catch {
