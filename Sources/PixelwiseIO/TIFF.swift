@@ -277,6 +277,8 @@ public enum TIFF {
         var sampleType: SampleType
         var separatePlanes: Bool
         var tiled: Bool
+        /// Decoded through libtiff's RGBA interface (``Reader/rgbaLayout()``), not as stored.
+        var viaRGBA = false
     }
 
     /// An open TIFF file being read.
@@ -320,7 +322,74 @@ public enum TIFF {
             return ok == 1 ? value : nil
         }
 
+        /// The layout of the first image: read as stored when we can (``directLayout()``), else through
+        /// libtiff's RGBA interface when that reads it (``rgbaLayout()``).
         func layout() throws -> Layout {
+            do {
+                return try directLayout()
+            } catch let error as ImageFileError {
+                guard case .unsupported = error, let layout = rgbaLayout() else { throw error }
+                return layout
+            }
+        }
+
+        /// What libtiff's RGBA interface (`TIFFReadRGBAImage`) makes of the images we do not read as stored:
+        /// 1/2/4-bit gray (CCITT G3/G4 fax included) and min-is-white gray, scaled to 8 bits (1-bit black is 0,
+        /// white 255); palette images expanded to RGB through their colour map; YCbCr and CIE Lab converted to
+        /// RGB. 8-bit results: 1 channel for gray, 3 for colour, plus alpha when the file has it. Signed,
+        /// float and CMYK samples are not read this way (their values would be wrong).
+        func rgbaLayout() -> Layout? {
+            guard let width = field(TIFFTAG_IMAGEWIDTH, UInt32(0), defaulted: false),
+                  let height = field(TIFFTAG_IMAGELENGTH, UInt32(0), defaulted: false), width > 0, height > 0 else { return nil }
+            let format = Int32(field(TIFFTAG_SAMPLEFORMAT, UInt16(SAMPLEFORMAT_UINT)) ?? UInt16(SAMPLEFORMAT_UINT))
+            let photometric = field(TIFFTAG_PHOTOMETRIC, UInt16(PHOTOMETRIC_MINISBLACK), defaulted: false)
+                .map(Int32.init) ?? PHOTOMETRIC_MINISBLACK
+            guard format == SAMPLEFORMAT_UINT, photometric != PHOTOMETRIC_SEPARATED else { return nil }
+            var message = [CChar](repeating: 0, count: 1024)
+            guard TIFFRGBAImageOK(handle, &message) == 1 else { return nil }
+            let samples = Int(field(TIFFTAG_SAMPLESPERPIXEL, UInt16(1)) ?? 1)
+            var extraCount: UInt16 = 0
+            var extraTypes: UnsafeMutablePointer<UInt16>? = nil
+            let hasExtra = withUnsafeMutablePointer(to: &extraCount) { count in
+                withUnsafeMutablePointer(to: &extraTypes) { types in
+                    withVaList([count, types]) { TIFFVGetFieldDefaulted(handle, UInt32(TIFFTAG_EXTRASAMPLES), $0) }
+                }
+            } == 1 && extraCount > 0
+            let gray = (photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE)
+                && samples - Int(hasExtra ? extraCount : 0) == 1
+            let channels = (gray ? 1 : 3) + (hasExtra ? 1 : 0)
+            return Layout(width: Int(width), height: Int(height), channels: channels, sampleType: .uint8,
+                          separatePlanes: false, tiled: TIFFIsTiled(handle) != 0, viaRGBA: true)
+        }
+
+        /// Decodes through `TIFFReadRGBAImageOriented` (top-left origin) and keeps the layout's channels.
+        func decodeRGBA(_ layout: Layout, into target: MutableRawImageView) throws {
+            let count = layout.width * layout.height
+            let raster = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+            defer { raster.deallocate() }
+            guard TIFFReadRGBAImageOriented(handle, UInt32(layout.width), UInt32(layout.height), raster,
+                                            Int32(ORIENTATION_TOPLEFT), 1) == 1 else {
+                throw corrupt("libtiff cannot decode the image to RGBA")
+            }
+            // Each raster pixel is ABGR in a 32-bit word: R in the low byte.
+            for y in 0..<layout.height {
+                let row = target.row(y).assumingMemoryBound(to: UInt8.self)
+                let source = raster + y * layout.width
+                for x in 0..<layout.width {
+                    let pixel = source[x]
+                    let r = UInt8(pixel & 0xFF), g = UInt8((pixel >> 8) & 0xFF), b = UInt8((pixel >> 16) & 0xFF)
+                    let a = UInt8(pixel >> 24)
+                    switch layout.channels {
+                    case 1: row[x] = r
+                    case 2: row[2 * x] = r; row[2 * x + 1] = a
+                    case 3: row[3 * x] = r; row[3 * x + 1] = g; row[3 * x + 2] = b
+                    default: row[4 * x] = r; row[4 * x + 1] = g; row[4 * x + 2] = b; row[4 * x + 3] = a
+                    }
+                }
+            }
+        }
+
+        func directLayout() throws -> Layout {
             guard let width = field(TIFFTAG_IMAGEWIDTH, UInt32(0), defaulted: false),
                   let height = field(TIFFTAG_IMAGELENGTH, UInt32(0), defaulted: false) else {
                 throw corrupt("no image width or length")
@@ -398,6 +467,7 @@ public enum TIFF {
 
         /// Decodes every strip or tile into `target`.
         func decode(_ layout: Layout, into target: MutableRawImageView) throws {
+            if layout.viaRGBA { return try decodeRGBA(layout, into: target) }
             let sampleBytes = layout.sampleType.byteCount
             let pixelBytes = layout.channels * sampleBytes
             let planes = layout.separatePlanes ? layout.channels : 1
