@@ -26,6 +26,10 @@ public enum ImageFormat: String, Sendable, CaseIterable, Codable {
                     || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
         else if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { self = .npy }
         else if starts([0x50, 0x35]) || starts([0x50, 0x36]) { self = .pnm }
+        // Plain PBM/PGM/PPM (P1, P2, P3) and raw PBM (P4): "P1"… then whitespace, so that text files
+        // starting with "P1" and a letter are not taken for images.
+        else if bytes.count >= 3, bytes[0] == 0x50, (0x31...0x34).contains(bytes[1]),
+                bytes[2] == 0x20 || (0x09...0x0D).contains(bytes[2]) || bytes[2] == 0x23 { self = .pnm }
         else { return nil }
     }
 
