@@ -37,6 +37,35 @@ public enum TIFF {
         let layout = try file.layout()
         try options.checkPixelCount(width: layout.width, height: layout.height, path: path)
         try file.checkComplete()
+        if let integer = layout.storedInteger {
+            // Signed or 32-bit integers: decoded as stored, then converted exactly to float32/float64.
+            let stored = try Codecs.makeImage(layout.storedLayout.sampleType, width: layout.width, height: layout.height,
+                                              channels: layout.channels, path: path) { target in
+                try file.decode(layout.storedLayout, into: target)
+            }
+            let count = layout.width * layout.height * layout.channels
+            return try Codecs.makeImage(layout.sampleType, width: layout.width, height: layout.height,
+                                        channels: layout.channels, path: path) { target in
+                RawImageView.with(stored) { source in
+                    let raw = source.base
+                    func value(_ index: Int) -> Double {
+                        switch (integer.signed, integer.bits) {
+                        case (true, 8): Double(raw.load(fromByteOffset: index, as: Int8.self))
+                        case (true, 16): Double(raw.load(fromByteOffset: 2 * index, as: Int16.self))
+                        case (true, _): Double(raw.load(fromByteOffset: 4 * index, as: Int32.self))
+                        default: Double(raw.load(fromByteOffset: 4 * index, as: UInt32.self))
+                        }
+                    }
+                    if layout.sampleType == .float32 {
+                        let out = target.base.assumingMemoryBound(to: Float.self)
+                        for index in 0..<count { out[index] = Float(value(index)) }
+                    } else {
+                        let out = target.base.assumingMemoryBound(to: Double.self)
+                        for index in 0..<count { out[index] = value(index) }
+                    }
+                }
+            }
+        }
         return try Codecs.makeImage(layout.sampleType, width: layout.width, height: layout.height,
                                     channels: layout.channels, path: path) { target in
             try file.decode(layout, into: target)
@@ -279,6 +308,18 @@ public enum TIFF {
         var tiled: Bool
         /// Decoded through libtiff's RGBA interface (``Reader/rgbaLayout()``), not as stored.
         var viaRGBA = false
+        /// Integer samples we hold as floats (signed 8/16/32-bit, unsigned 32-bit): decoded as stored, then
+        /// converted exactly (``TIFF/read(_:options:)``).
+        var storedInteger: (signed: Bool, bits: Int)? = nil
+        /// The layout of the stored samples of a ``storedInteger`` image: same byte size, our types.
+        var storedLayout: Layout {
+            var stored = self
+            stored.storedInteger = nil
+            if let integer = storedInteger {
+                stored.sampleType = integer.bits == 8 ? .uint8 : integer.bits == 16 ? .uint16 : .float32
+            }
+            return stored
+        }
     }
 
     /// An open TIFF file being read.
@@ -406,6 +447,8 @@ public enum TIFF {
             switch (format, bits) {
             case (SAMPLEFORMAT_UINT, 8): sampleType = .uint8
             case (SAMPLEFORMAT_UINT, 16): sampleType = .uint16
+            case (SAMPLEFORMAT_INT, 8), (SAMPLEFORMAT_INT, 16): sampleType = .float32
+            case (SAMPLEFORMAT_INT, 32), (SAMPLEFORMAT_UINT, 32): sampleType = .float64
             case (SAMPLEFORMAT_IEEEFP, 32): sampleType = .float32
             case (SAMPLEFORMAT_IEEEFP, 64): sampleType = .float64
             default:
@@ -442,9 +485,12 @@ public enum TIFF {
                 }
                 throw ImageFileError.unsupported(path: path, detail: "\(name) TIFF (we read gray and RGB, with or without alpha)")
             }
-            let layout = Layout(width: Int(width), height: Int(height), channels: channels, sampleType: sampleType,
+            var layout = Layout(width: Int(width), height: Int(height), channels: channels, sampleType: sampleType,
                                 separatePlanes: planar == PLANARCONFIG_SEPARATE && channels > 1,
                                 tiled: TIFFIsTiled(handle) != 0)
+            if format == SAMPLEFORMAT_INT || bits == 32 && format == SAMPLEFORMAT_UINT {
+                layout.storedInteger = (signed: format == SAMPLEFORMAT_INT, bits: bits)
+            }
             guard layout.width > 0, layout.height > 0 else { throw corrupt("declares a size of \(width)×\(height)") }
             return layout
         }
