@@ -40,7 +40,7 @@ let package = Package(
         // The IO tests build odd files (palette PNGs, tiled or planar TIFFs) with the C libraries directly.
         .testTarget(name: "PixelwiseIOTests",
                     dependencies: ["Pixelwise", "PixelwiseIO", "CSPNG", "CTIFF", "CTurboJPEG", "CJPEG"]),
-        .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise"]),
+        .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise", "CTIFF"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -77,6 +77,12 @@ public struct ImageReadOptions: Sendable {
     public var maxPixels: Int
     /// Whether uncompressed formats (NPY) may be memory-mapped instead of read into memory.
     public var allowMemoryMap: Bool
+    /// The page of a multi-page TIFF to read, 0 being the first; nil reads the first and reports a file of
+    /// several pages to ``warn``. Another format has page 0 only.
+    public var page: Int? = nil
+    /// Told about what a read chose for the user (a multi-page TIFF read as its first page), one line
+    /// naming the file. Nil: nobody is told.
+    public var warn: (@Sendable (String) -> Void)? = nil
 
     /// The default limit of ``maxPixels``: 2^31 pixels.
     public static let defaultMaxPixels = 1 << 31

@@ -25,15 +25,30 @@ import Pixelwise
 public enum TIFF {
     /// The header of the file at `path`.
     public static func readInfo(_ path: String) throws -> ImageInfo {
-        let file = try Reader(path: path)
+        try readInfo(path, page: nil)
+    }
+
+    /// The header of page `page` (0 is the first; nil: the first) of the TIFF at `path`.
+    public static func readInfo(_ path: String, page: Int?) throws -> ImageInfo {
+        let file = try Reader(path: path, page: page)
         let layout = try file.layout()
         return ImageInfo(width: layout.width, height: layout.height, channels: layout.channels,
                          sampleType: layout.sampleType, format: .tiff)
     }
 
     /// Decodes the first image of the file at `path`.
+    ///
+    /// `options.page` chooses another page of a multi-page TIFF (0 is the first); without it, a file of
+    /// several pages is read as its first, and ``ImageReadOptions/warn`` is told how many there are.
     public static func read(_ path: String, options: ImageReadOptions = .init()) throws -> AnyImage {
-        let file = try Reader(path: path)
+        let file = try Reader(path: path, page: options.page)
+        if options.page == nil, let warn = options.warn {
+            let pages = Int(TIFFNumberOfDirectories(file.handle))
+            if pages > 1 {
+                warn("\(path): a TIFF of \(pages) pages; reading page 0, the first (choose one with --page N, 0 to \(pages - 1))")
+            }
+            if TIFFSetDirectory(file.handle, 0) != 1 { throw file.corrupt("cannot go back to the first page") }
+        }
         let layout = try file.layout()
         try options.checkPixelCount(width: layout.width, height: layout.height, path: path)
         try file.checkComplete()
@@ -329,7 +344,7 @@ public enum TIFF {
         let messages: Messages
         let fileSize: Int
 
-        init(path: String) throws {
+        init(path: String, page: Int? = nil) throws {
             self.path = path
             var status = stat()
             try FileSystem.checkReadable(path)
@@ -344,6 +359,12 @@ public enum TIFF {
                     ? .truncated(path: path, format: .tiff)
                     : .corrupt(path: path, format: .tiff, detail: reason)
             })
+            if let page, page != 0 {
+                guard page > 0, page <= Int(UInt32.max) / 2, TIFFSetDirectory(handle, UInt32(page)) == 1 else {
+                    let pages = Int(TIFFNumberOfDirectories(handle))
+                    throw ImageFileError.unsupported(path: path, detail: "no page \(page): the TIFF has \(pages) page\(pages == 1 ? "" : "s") (--page 0 to \(pages - 1))")
+                }
+            }
         }
 
         deinit { TIFFClose(handle) }

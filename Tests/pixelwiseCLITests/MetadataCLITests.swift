@@ -1,3 +1,4 @@
+import CTIFF
 import Foundation
 import Pixelwise
 import PixelwiseIO
@@ -72,5 +73,40 @@ struct MetadataCLITests {
         let stripped = folder.path("stripped.tif")
         #expect(try CLI.run("crop", input, "--region", "7,5,10,10", "--strip-metadata", "-o", stripped).status == 0)
         #expect(try ImageFile.readMetadata(stripped) == .none)
+    }
+}
+
+/// Multi-page TIFFs on the command line: a warning naming the page count, or `--page N`.
+@Suite("CLI: TIFF pages")
+struct TIFFPagesCLITests {
+    @Test func cropWarnsOfPagesOrReadsTheChosenOne() throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path("pages.tif")
+        // Two pages written with libtiff: page 0 is 6×4 of 1s, page 1 is 5×4 of 2s.
+        let tiff = try #require(TIFFOpen(input, "w"))
+        func set(_ tag: Int32, _ value: CVarArg) {
+            #expect(withVaList([value]) { TIFFVSetField(tiff, UInt32(tag), $0) } == 1)
+        }
+        for (width, value) in [(6, UInt8(1)), (5, UInt8(2))] {
+            set(TIFFTAG_IMAGEWIDTH, UInt32(width))
+            set(TIFFTAG_IMAGELENGTH, UInt32(4))
+            set(TIFFTAG_BITSPERSAMPLE, Int32(8))
+            set(TIFFTAG_SAMPLESPERPIXEL, Int32(1))
+            set(TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK)
+            set(TIFFTAG_ROWSPERSTRIP, UInt32(4))
+            var data = [UInt8](repeating: value, count: width * 4)
+            #expect(TIFFWriteEncodedStrip(tiff, 0, &data, tmsize_t(data.count)) == data.count)
+            #expect(TIFFWriteDirectory(tiff) == 1)
+        }
+        TIFFClose(tiff)
+        var result = try CLI.run("crop", input, "--region", "0,0,5,4", "-o", folder.path("a.tif"))
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("pixelwise: warning: ") && result.stderr.contains("2 pages"), "\(result.stderr)")
+        #expect(try ImageFile.read(folder.path("a.tif")) == .uint8(Image(width: 5, height: 4, channels: 1, repeating: 1)))
+        result = try CLI.run("crop", input, "--page", "1", "--region", "0,0,5,4", "-o", folder.path("b.tif"))
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
+        #expect(try ImageFile.read(folder.path("b.tif")) == .uint8(Image(width: 5, height: 4, channels: 1, repeating: 2)))
+        result = try CLI.run("crop", input, "--page", "2", "--region", "0,0,5,4", "-o", folder.path("c.tif"))
+        #expect(result.status == 1 && result.stderr.contains("has 2 pages"), "\(result.stderr)")
     }
 }

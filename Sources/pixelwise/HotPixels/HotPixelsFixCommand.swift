@@ -82,7 +82,7 @@ struct HotPixelsFixCommand: ParsableCommand {
         // others half done.
         var rawInputs = Set<String>()
         for file in files {
-            let info = try ImageFile.info(file)
+            let info = try ImageFile.info(file, options: reading.readOptions)
             try checkSites(sites, source: source, against: info, file: file, layout: layout)
             if info.format == .raw {
                 if radius > 0 {
