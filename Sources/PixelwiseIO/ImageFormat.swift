@@ -21,7 +21,7 @@ public enum ImageFormat: String, Sendable, CaseIterable, Codable {
     public init?(signature bytes: [UInt8]) {
         func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes.prefix(prefix.count)) == prefix }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
-        else if starts([0xFF, 0xD8, 0xFF]) { self = .jpeg }
+        else if starts([0xFF, 0xD8]) { self = .jpeg }  // FF D8 FF, or junk before the first marker
         else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
                     || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
         else if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { self = .npy }

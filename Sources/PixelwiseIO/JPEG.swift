@@ -30,7 +30,8 @@ public enum JPEG {
     public static func readInfo(_ path: String) throws -> ImageInfo {
         let file = try MappedFile(path: path)
         let decoder = try Handle(decompressing: path)
-        let header = try decoder.header(UnsafeRawBufferPointer(file.bytes))
+        let bytes = UnsafeRawBufferPointer(file.bytes)
+        let header = try withoutJunkAfterSOI(bytes) { try decoder.header($0) }
         return ImageInfo(width: header.width, height: header.height, channels: header.channels,
                          sampleType: .uint8, format: .jpeg)
     }
@@ -39,7 +40,25 @@ public enum JPEG {
     /// image nothing reads any more, see ``Pixelwise/Image/storageForReuse``) when it is 8-bit and large enough.
     public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let file = try MappedFile(path: path)
-        return try decode(UnsafeRawBufferPointer(file.bytes), path: path, options: options, reusing: reusable)
+        return try withoutJunkAfterSOI(UnsafeRawBufferPointer(file.bytes)) {
+            try decode($0, path: path, options: options, reusing: reusable)
+        }
+    }
+
+    /// The most bytes of junk between SOI and the first marker that are skipped (past it: corrupt).
+    static let junkAfterSOILimit = 1 << 16
+
+    /// Calls `body` with `bytes`, or, when junk follows the SOI marker before the first marker (as in files
+    /// some writers produce; libjpeg warns "extraneous bytes before marker" and Pillow skips them), with a
+    /// copy that has SOI followed directly by that first marker. Junk anywhere else stays an error.
+    static func withoutJunkAfterSOI<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard bytes.count > 4, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] != 0xFF else { return try body(bytes) }
+        var index = 2
+        let end = min(bytes.count - 1, 2 + junkAfterSOILimit)
+        while index < end, !(bytes[index] == 0xFF && bytes[index + 1] != 0x00 && bytes[index + 1] != 0xFF) { index += 1 }
+        guard index < end else { return try body(bytes) }
+        let cleaned = [0xFF, 0xD8] + Array(bytes[index...])
+        return try cleaned.withUnsafeBytes { try body($0) }
     }
 
     /// Decodes a JPEG held in memory (`path` names it in errors).

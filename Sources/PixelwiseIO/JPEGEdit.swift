@@ -254,6 +254,8 @@ extension JPEG {
         let coefficients: UnsafeMutablePointer<jvirt_barray_ptr?>
         /// A header-only session has no coefficient arrays (a placeholder pointer of ours).
         let ownsArrays: Bool
+        /// The file without junk after SOI, when it had some (``JPEG/withoutJunkAfterSOI(_:_:)``).
+        let cleaned: UnsafeMutableRawBufferPointer?
 
         init(_ path: String, headerOnly: Bool = false) throws {
             self.path = path
@@ -268,13 +270,25 @@ extension JPEG {
                 error.deallocate()
                 throw ImageFileError.unreadable(path: path, reason: "cannot start the JPEG decoder")
             }
-            let base = file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            // libjpeg reads from this memory until the session ends: keep a cleaned copy alive with it.
+            var copy: UnsafeMutableRawBufferPointer? = nil
+            let mapped = UnsafeRawBufferPointer(file.bytes)
+            JPEG.withoutJunkAfterSOI(mapped) { bytes in
+                guard bytes.baseAddress != mapped.baseAddress else { return }
+                let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+                memory.copyMemory(from: bytes)
+                copy = memory
+            }
+            cleaned = copy
+            let source = copy.map { UnsafeRawBufferPointer($0) } ?? mapped
+            let base = source.baseAddress?.assumingMemoryBound(to: UInt8.self), count = source.count
             let arrays = headerOnly
-                ? (pw_jpeg_read_markers(decompress, error, base, UInt(file.bytes.count)) != 0 ? .allocate(capacity: 1) : nil)
-                : pw_jpeg_read_coefficients(decompress, error, base, UInt(file.bytes.count))
+                ? (pw_jpeg_read_markers(decompress, error, base, UInt(count)) != 0 ? .allocate(capacity: 1) : nil)
+                : pw_jpeg_read_coefficients(decompress, error, base, UInt(count))
             ownsArrays = headerOnly && arrays != nil
             guard let arrays else {
                 let message = Self.message(error)
+                cleaned?.deallocate()
                 pw_jpeg_destroy_decompress(decompress)
                 decompress.deallocate()
                 error.deallocate()
@@ -288,6 +302,7 @@ extension JPEG {
 
         deinit {
             if ownsArrays { coefficients.deallocate() }
+            cleaned?.deallocate()
             pw_jpeg_destroy_decompress(decompress)
             decompress.deallocate()
             error.deallocate()

@@ -182,3 +182,24 @@ struct JPEGEditTests {
         #expect(folder.files(except: ["in.jpg", "cut.jpg"]).isEmpty)
     }
 }
+
+@Suite("JPEG junk after SOI")
+struct JPEGJunkTests {
+    @Test("junk between SOI and the first marker is skipped by every JPEG reader here, as Pillow does")
+    func junk() throws {
+        let folder = TemporaryFolder()
+        let clean = folder.file("clean.jpg"), junk = folder.file("junk.jpg"), out = folder.file("out.jpg")
+        let image = photoLikeImage(width: 37, height: 21, channels: 3, seed: 11)
+        let encoded = try JPEGEditTests.encode(image, subsampling: TJSAMP_420, progressive: false, quality: 85)
+        writeBytes(encoded, to: clean)
+        writeBytes(Array(encoded[0..<2]) + (0..<23).map { UInt8(0x20 + $0) } + Array(encoded[2...]), to: junk)
+        #expect(try ImageFile.format(of: junk) == .jpeg)
+        #expect(try ImageFile.info(junk) == (try ImageFile.info(clean)))
+        let decoded = try ImageFile.read(junk)
+        #expect(decoded == (try ImageFile.read(clean)))
+        #expect(try ImageFile.readMetadata(junk) == (try ImageFile.readMetadata(clean)))
+        #expect(try JPEG.readCoefficients(junk) == (try JPEG.readCoefficients(clean)))
+        try JPEG.writeEdited(decoded, original: decoded, source: junk, to: out)
+        #expect(try JPEG.readCoefficients(out).components == (try JPEG.readCoefficients(clean)).components)
+    }
+}
