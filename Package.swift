@@ -18,6 +18,8 @@ let package = Package(
         // System libraries: a module map and a shim header each, nothing else.
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // libjpeg's coefficient API, for JPEG edits without generation loss (TurboJPEG has no such access).
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
 
@@ -26,7 +28,7 @@ let package = Package(
         // Files: codecs over well-kept C libraries, plus NPY and PNM written here.
         .target(
             name: "PixelwiseIO",
-            dependencies: ["Pixelwise", "CSPNG", "CTurboJPEG", "CTIFF", "CLibRaw"]
+            dependencies: ["Pixelwise", "CSPNG", "CTurboJPEG", "CJPEG", "CTIFF", "CLibRaw"]
         ),
         // The C ABI's hand-written header, include/pixelwise.h, as a module: the Swift side uses its types.
         .systemLibrary(name: "CPixelwiseABI"),
@@ -43,8 +45,8 @@ let package = Package(
         .testTarget(name: "PixelwiseTests", dependencies: ["Pixelwise"]),
         // The IO tests build odd files (palette PNGs, tiled or planar TIFFs) with the C libraries directly.
         .testTarget(name: "PixelwiseIOTests",
-                    dependencies: ["Pixelwise", "PixelwiseIO", "CSPNG", "CTIFF", "CTurboJPEG"]),
-        .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise"]),
+                    dependencies: ["Pixelwise", "PixelwiseIO", "CSPNG", "CTIFF", "CTurboJPEG", "CJPEG"]),
+        .testTarget(name: "pixelwiseCLITests", dependencies: ["pixelwise", "PixelwiseIO", "Pixelwise", "CTIFF"]),
     ],
     swiftLanguageModes: [.v6]
 )

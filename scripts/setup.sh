@@ -14,7 +14,7 @@ for arg in "$@"; do
     esac
 done
 
-packages="pkg-config libspng-dev libturbojpeg0-dev libtiff-dev libraw-dev time"
+packages="pkg-config libspng-dev libturbojpeg0-dev libjpeg62-turbo-dev libtiff-dev libraw-dev time"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -18,10 +18,20 @@ public enum ImageFile {
     }
 
     /// Width, height, channels, sample type and format, from the header only.
-    public static func info(_ path: String) throws -> ImageInfo {
-        switch try format(of: path) {
-        case .npy: try NPY.readInfo(path)
-        case let other: try codec(for: other, path: path).readInfo(path)
+    public static func info(_ path: String, options: ImageReadOptions = .init()) throws -> ImageInfo {
+        let format = try format(of: path)
+        try checkPage(options, format: format, path: path)
+        switch format {
+        case .npy: return try NPY.readInfo(path)
+        case .tiff: return try TIFF.readInfo(path, page: options.page)
+        case let other: return try codec(for: other, path: path).readInfo(path)
+        }
+    }
+
+    /// Only a TIFF has pages past the first.
+    static func checkPage(_ options: ImageReadOptions, format: ImageFormat, path: String) throws {
+        if let page = options.page, page != 0, format != .tiff {
+            throw ImageFileError.unsupported(path: path, detail: "no page \(page): a \(format.displayName) file has one image (--page applies to multi-page TIFFs)")
         }
     }
 
@@ -34,7 +44,9 @@ public enum ImageFile {
     /// 8-bit image large enough, which the caller must no longer need (its samples are overwritten, even
     /// if decoding fails). Other formats allocate as ``read(_:options:)`` does.
     public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage?) throws -> AnyImage {
-        switch try format(of: path) {
+        let format = try format(of: path)
+        try checkPage(options, format: format, path: path)
+        return switch format {
         case .npy: try NPY.readImage(path, options: options)
         case .jpeg: try JPEG.read(path, options: options, reusing: reusable)
         case let other: try codec(for: other, path: path).read(path, options)
@@ -67,17 +79,20 @@ public enum ImageFile {
         case .png:
             Codec(readInfo: PNG.readInfo, read: PNG.read,
                   write: { image, temporary, path, options in
-                      try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel)
+                      try PNG.write(image, toTemporary: temporary, reportedPath: path, compressionLevel: options.pngCompressionLevel,
+                                    metadata: options.metadata)
                   })
         case .jpeg:
             Codec(readInfo: JPEG.readInfo, read: { try JPEG.read($0, options: $1) },
                   write: { image, temporary, path, options in
-                      try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality)
+                      try JPEG.write(image, toTemporary: temporary, reportedPath: path, quality: options.jpegQuality,
+                                     metadata: options.metadata)
                   })
         case .tiff:
             Codec(readInfo: TIFF.readInfo, read: TIFF.read,
                   write: { image, temporary, path, options in
-                      try TIFF.write(image, toTemporary: temporary, reportedPath: path, compression: options.tiffCompression)
+                      try TIFF.write(image, toTemporary: temporary, reportedPath: path, compression: options.tiffCompression,
+                                     metadata: options.metadata)
                   })
         case .pnm:
             Codec(readInfo: PNM.readInfo, read: PNM.read,

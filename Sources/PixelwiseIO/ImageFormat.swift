@@ -21,11 +21,15 @@ public enum ImageFormat: String, Sendable, CaseIterable, Codable {
     public init?(signature bytes: [UInt8]) {
         func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes.prefix(prefix.count)) == prefix }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
-        else if starts([0xFF, 0xD8, 0xFF]) { self = .jpeg }
+        else if starts([0xFF, 0xD8]) { self = .jpeg }  // FF D8 FF, or junk before the first marker
         else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
                     || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
         else if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { self = .npy }
         else if starts([0x50, 0x35]) || starts([0x50, 0x36]) { self = .pnm }
+        // Plain PBM/PGM/PPM (P1, P2, P3) and raw PBM (P4): "P1"… then whitespace, so that text files
+        // starting with "P1" and a letter are not taken for images.
+        else if bytes.count >= 3, bytes[0] == 0x50, (0x31...0x34).contains(bytes[1]),
+                bytes[2] == 0x20 || (0x09...0x0D).contains(bytes[2]) || bytes[2] == 0x23 { self = .pnm }
         else { return nil }
     }
 
@@ -73,6 +77,12 @@ public struct ImageReadOptions: Sendable {
     public var maxPixels: Int
     /// Whether uncompressed formats (NPY) may be memory-mapped instead of read into memory.
     public var allowMemoryMap: Bool
+    /// The page of a multi-page TIFF to read, 0 being the first; nil reads the first and reports a file of
+    /// several pages to ``warn``. Another format has page 0 only.
+    public var page: Int? = nil
+    /// Told about what a read chose for the user (a multi-page TIFF read as its first page), one line
+    /// naming the file. Nil: nobody is told.
+    public var warn: (@Sendable (String) -> Void)? = nil
 
     /// The default limit of ``maxPixels``: 2^31 pixels.
     public static let defaultMaxPixels = 1 << 31
@@ -107,6 +117,8 @@ public struct ImageWriteOptions: Sendable {
     public var tiffCompression: TIFFCompression
     /// PNG (zlib) compression level, 0 (none, fastest) to 9 (smallest, slowest).
     public var pngCompressionLevel: Int
+    /// Metadata to write with the image, as much of it as the format holds (``ImageMetadata``).
+    public var metadata: ImageMetadata = .none
 
     /// Options with the defaults (format from the extension, JPEG quality 95).
     public init(format: ImageFormat? = nil, jpegQuality: Int = 95, tiffCompression: TIFFCompression = .deflate,

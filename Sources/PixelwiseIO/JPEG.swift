@@ -30,7 +30,8 @@ public enum JPEG {
     public static func readInfo(_ path: String) throws -> ImageInfo {
         let file = try MappedFile(path: path)
         let decoder = try Handle(decompressing: path)
-        let header = try decoder.header(file)
+        let bytes = UnsafeRawBufferPointer(file.bytes)
+        let header = try withoutJunkAfterSOI(bytes) { try decoder.header($0) }
         return ImageInfo(width: header.width, height: header.height, channels: header.channels,
                          sampleType: .uint8, format: .jpeg)
     }
@@ -39,14 +40,38 @@ public enum JPEG {
     /// image nothing reads any more, see ``Pixelwise/Image/storageForReuse``) when it is 8-bit and large enough.
     public static func read(_ path: String, options: ImageReadOptions = .init(), reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let file = try MappedFile(path: path)
+        return try withoutJunkAfterSOI(UnsafeRawBufferPointer(file.bytes)) {
+            try decode($0, path: path, options: options, reusing: reusable)
+        }
+    }
+
+    /// The most bytes of junk between SOI and the first marker that are skipped (past it: corrupt).
+    static let junkAfterSOILimit = 1 << 16
+
+    /// Calls `body` with `bytes`, or, when junk follows the SOI marker before the first marker (as in files
+    /// some writers produce; libjpeg warns "extraneous bytes before marker" and Pillow skips them), with a
+    /// copy that has SOI followed directly by that first marker. Junk anywhere else stays an error.
+    static func withoutJunkAfterSOI<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard bytes.count > 4, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] != 0xFF else { return try body(bytes) }
+        var index = 2
+        let end = min(bytes.count - 1, 2 + junkAfterSOILimit)
+        while index < end, !(bytes[index] == 0xFF && bytes[index + 1] != 0x00 && bytes[index + 1] != 0xFF) { index += 1 }
+        guard index < end else { return try body(bytes) }
+        let cleaned = [0xFF, 0xD8] + Array(bytes[index...])
+        return try cleaned.withUnsafeBytes { try body($0) }
+    }
+
+    /// Decodes a JPEG held in memory (`path` names it in errors).
+    static func decode(_ bytes: UnsafeRawBufferPointer, path: String, options: ImageReadOptions = .init(),
+                       reusing reusable: AnyImage? = nil) throws -> AnyImage {
         let decoder = try Handle(decompressing: path)
-        let header = try decoder.header(file)
+        let header = try decoder.header(bytes)
         try options.checkPixelCount(width: header.width, height: header.height, path: path)
         return try Codecs.makeImage(.uint8, width: header.width, height: header.height, channels: header.channels,
                                     path: path, reusing: reusable) { target in
             let pixelFormat = header.channels == 1 ? TJPF_GRAY : TJPF_RGB
-            let status = tjDecompress2(decoder.handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                       UInt(file.bytes.count), target.base.assumingMemoryBound(to: UInt8.self),
+            let status = tjDecompress2(decoder.handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                       UInt(bytes.count), target.base.assumingMemoryBound(to: UInt8.self),
                                        Int32(header.width), Int32(target.rowStrideBytes), Int32(header.height),
                                        pixelFormat.rawValue, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
             if status != 0 { throw decoder.readError() }
@@ -55,7 +80,7 @@ public enum JPEG {
 
     /// Encodes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
-                             quality: Int) throws {
+                             quality: Int, metadata: ImageMetadata = .none) throws {
         guard image.sampleType == .uint8 else {
             throw ImageFileError.unsupported(
                 path: reportedPath,
@@ -93,7 +118,12 @@ public enum JPEG {
             }
         }
         let writer = try FileWriter(path: temporary, reportedPath: reportedPath)
-        try writer.write(UnsafeRawBufferPointer(start: output, count: Int(size)))
+        let encoded = UnsafeRawBufferPointer(start: output, count: Int(size))
+        if metadata.exif == nil, metadata.xmp == nil, metadata.iccProfile == nil {
+            try writer.write(encoded)
+        } else {
+            try writer.write(inserting(metadata, into: encoded))
+        }
         try writer.close()
     }
 
@@ -140,10 +170,10 @@ public enum JPEG {
         }
 
         /// Reads the frame header and maps the JPEG colour space to our channel count.
-        func header(_ file: MappedFile) throws -> Header {
+        func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
             var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorSpace: Int32 = 0
-            let status = tjDecompressHeader3(handle, file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                             UInt(file.bytes.count), &width, &height, &subsampling, &colorSpace)
+            let status = tjDecompressHeader3(handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                             UInt(bytes.count), &width, &height, &subsampling, &colorSpace)
             if status != 0 { throw readError() }
             // libjpeg pads a stream that ends before its frame header with an end marker and reports no
             // frame at all (0×0): the file stops before the image starts.

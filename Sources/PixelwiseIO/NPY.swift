@@ -61,6 +61,17 @@ public enum NPY {
             }
         }
 
+        /// The sample type an image of this element type is read as: its own when it is one of ours, else
+        /// the smallest float type that holds every value exactly: int8 and int16 → float32, int32 and
+        /// uint32 → float64 (int64/uint64 do not fit and are refused).
+        public var imageSampleType: SampleType? {
+            switch (kind, size) {
+            case (.int, 1), (.int, 2): .float32
+            case (.int, 4), (.uint, 4): .float64
+            default: sampleType
+            }
+        }
+
         /// Our sample type for this element type, if it is one.
         public var sampleType: SampleType? {
             switch (kind, size) {
@@ -152,10 +163,22 @@ public enum NPY {
             guard (1...4).contains(channels) else {
                 throw ImageFileError.unsupported(path: path, detail: "\(channels) channels (shape \(shapeText)); images have 1 to 4")
             }
-            guard let sampleType = dataType.sampleType else {
-                throw ImageFileError.unsupported(path: path, detail: "sample type \(dataType) (images are uint8, uint16, float32 or float64)")
+            guard let sampleType = dataType.imageSampleType else {
+                throw ImageFileError.unsupported(path: path, detail: "sample type \(dataType) (images are uint8, uint16, float32 or float64; int8/int16/int32/uint32 are read as floats)")
             }
             try options.checkPixelCount(width: width, height: height, path: path)
+            if dataType.sampleType == nil {
+                // Signed or 32-bit integers: converted exactly to float32 or float64, element by element.
+                return try Codecs.makeImage(sampleType, width: width, height: height, channels: channels, path: path) { target in
+                    if sampleType == .float32 {
+                        let out = target.base.assumingMemoryBound(to: Float.self)
+                        for index in 0..<count { out[index] = Float(double(at: index)) }
+                    } else {
+                        let out = target.base.assumingMemoryBound(to: Double.self)
+                        for index in 0..<count { out[index] = double(at: index) }
+                    }
+                }
+            }
             switch sampleType {
             case .uint8: return .uint8(try typedImage(width: width, height: height, channels: channels, options: options))
             case .uint16: return .uint16(try typedImage(width: width, height: height, channels: channels, options: options))
@@ -257,7 +280,7 @@ public enum NPY {
     /// Reads only the header, as image information.
     public static func readInfo(_ path: String) throws -> ImageInfo {
         let array = try open(path)
-        guard let sampleType = array.dataType.sampleType, (2...3).contains(array.shape.count) else {
+        guard let sampleType = array.dataType.imageSampleType, (2...3).contains(array.shape.count) else {
             throw ImageFileError.unsupported(path: path, detail: "NPY array of type \(array.dataType) and shape \(array.shapeText) is not an image")
         }
         return ImageInfo(width: array.shape[1], height: array.shape[0], channels: array.shape.count == 3 ? array.shape[2] : 1,

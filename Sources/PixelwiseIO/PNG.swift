@@ -51,7 +51,7 @@ public enum PNG {
 
     /// Encodes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
-                             compressionLevel: Int = defaultCompressionLevel) throws {
+                             compressionLevel: Int = defaultCompressionLevel, metadata: ImageMetadata = .none) throws {
         guard (0...9).contains(compressionLevel) else {
             throw ImageFileError.cannotWrite(path: reportedPath, reason: "PNG compression level \(compressionLevel) is outside 0...9")
         }
@@ -97,6 +97,40 @@ public enum PNG {
                                color_type: UInt8(colorType.rawValue), compression_method: 0, filter_method: 0,
                                interlace_method: 0)
         try check(spng_set_ihdr(context, &header))
+        // Metadata: libspng keeps pointers to these until the file is written. One the library refuses
+        // (an EXIF block that does not start like one) is left out rather than failing the image.
+        var owned = [UnsafeMutableRawPointer]()
+        defer { owned.forEach { free($0) } }
+        func copy(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let memory = malloc(max(bytes.count, 1))!
+            bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            owned.append(memory)
+            return memory.assumingMemoryBound(to: CChar.self)
+        }
+        if let exif = metadata.exif, !exif.isEmpty {
+            var chunk = spng_exif(length: exif.count, data: copy(exif))
+            _ = spng_set_exif(context, &chunk)
+        }
+        if let icc = metadata.iccProfile, !icc.isEmpty {
+            var chunk = spng_iccp()
+            withUnsafeMutableBytes(of: &chunk.profile_name) { name in
+                let text = Array("ICC profile".utf8)
+                name.copyBytes(from: text)
+            }
+            chunk.profile_len = icc.count
+            chunk.profile = copy(icc)
+            _ = spng_set_iccp(context, &chunk)
+        }
+        if let xmp = metadata.xmp, !xmp.isEmpty {
+            var chunk = spng_text()
+            withUnsafeMutableBytes(of: &chunk.keyword) { $0.copyBytes(from: Array(Self.xmpKeyword.utf8)) }
+            chunk.type = Int32(SPNG_ITXT.rawValue)
+            chunk.length = xmp.count
+            chunk.text = copy(xmp + [0])  // libspng measures the text with strlen
+            chunk.language_tag = copy([0])
+            chunk.translated_keyword = copy([0])
+            _ = spng_set_text(context, &chunk, 1)
+        }
         try check(spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, Int32(compressionLevel)))
         if compressionLevel <= 1 {
             // OpenCV's fast recipe: the Sub filter alone and zlib's run-length strategy. Trying all five
@@ -118,6 +152,42 @@ public enum PNG {
         }
         closed = true
         if fclose(file) != 0 { throw ImageFileError.cannotWrite(path: reportedPath, reason: FileSystem.lastErrorText) }
+    }
+
+    /// The iTXt keyword of an XMP packet.
+    static let xmpKeyword = "XML:com.adobe.xmp"
+
+    /// The EXIF (`eXIf`), ICC profile (`iCCP`) and XMP (`iTXt` "XML:com.adobe.xmp") of the PNG at `path`,
+    /// from the chunks before the image data.
+    public static func readMetadata(_ path: String) throws -> ImageMetadata {
+        let file = try MappedFile(path: path)
+        let decoder = try Decoder(file: file, path: path)
+        _ = try decoder.layout()
+        let context = decoder.context
+        _ = spng_decode_chunks(context)
+        var metadata = ImageMetadata()
+        var exif = spng_exif()
+        if spng_get_exif(context, &exif) == 0, let data = exif.data, exif.length > 0 {
+            metadata.exif = Array(UnsafeRawBufferPointer(start: data, count: exif.length))
+        }
+        var iccp = spng_iccp()
+        if spng_get_iccp(context, &iccp) == 0, let profile = iccp.profile, iccp.profile_len > 0 {
+            metadata.iccProfile = Array(UnsafeRawBufferPointer(start: profile, count: iccp.profile_len))
+        }
+        var count: UInt32 = 0
+        if spng_get_text(context, nil, &count) == 0, count > 0 {
+            var texts = [spng_text](repeating: spng_text(), count: Int(count))
+            if spng_get_text(context, &texts, &count) == 0 {
+                for var text in texts.prefix(Int(count)) {
+                    let keyword = withUnsafeBytes(of: &text.keyword) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if keyword == xmpKeyword, let body = text.text, metadata.xmp == nil {
+                        // libspng NUL-terminates the text; its `length` can count past it (0.7.3, iTXt).
+                        metadata.xmp = Array(UnsafeRawBufferPointer(start: body, count: min(strlen(body), text.length)))
+                    }
+                }
+            }
+        }
+        return metadata
     }
 
     /// A libspng decoding context over a mapped file.

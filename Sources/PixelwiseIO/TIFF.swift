@@ -25,18 +25,62 @@ import Pixelwise
 public enum TIFF {
     /// The header of the file at `path`.
     public static func readInfo(_ path: String) throws -> ImageInfo {
-        let file = try Reader(path: path)
+        try readInfo(path, page: nil)
+    }
+
+    /// The header of page `page` (0 is the first; nil: the first) of the TIFF at `path`.
+    public static func readInfo(_ path: String, page: Int?) throws -> ImageInfo {
+        let file = try Reader(path: path, page: page)
         let layout = try file.layout()
         return ImageInfo(width: layout.width, height: layout.height, channels: layout.channels,
                          sampleType: layout.sampleType, format: .tiff)
     }
 
     /// Decodes the first image of the file at `path`.
+    ///
+    /// `options.page` chooses another page of a multi-page TIFF (0 is the first); without it, a file of
+    /// several pages is read as its first, and ``ImageReadOptions/warn`` is told how many there are.
     public static func read(_ path: String, options: ImageReadOptions = .init()) throws -> AnyImage {
-        let file = try Reader(path: path)
+        let file = try Reader(path: path, page: options.page)
+        if options.page == nil, let warn = options.warn {
+            let pages = Int(TIFFNumberOfDirectories(file.handle))
+            if pages > 1 {
+                warn("\(path): a TIFF of \(pages) pages; reading page 0, the first (choose one with --page N, 0 to \(pages - 1))")
+            }
+            if TIFFSetDirectory(file.handle, 0) != 1 { throw file.corrupt("cannot go back to the first page") }
+        }
         let layout = try file.layout()
         try options.checkPixelCount(width: layout.width, height: layout.height, path: path)
         try file.checkComplete()
+        if let integer = layout.storedInteger {
+            // Signed or 32-bit integers: decoded as stored, then converted exactly to float32/float64.
+            let stored = try Codecs.makeImage(layout.storedLayout.sampleType, width: layout.width, height: layout.height,
+                                              channels: layout.channels, path: path) { target in
+                try file.decode(layout.storedLayout, into: target)
+            }
+            let count = layout.width * layout.height * layout.channels
+            return try Codecs.makeImage(layout.sampleType, width: layout.width, height: layout.height,
+                                        channels: layout.channels, path: path) { target in
+                RawImageView.with(stored) { source in
+                    let raw = source.base
+                    func value(_ index: Int) -> Double {
+                        switch (integer.signed, integer.bits) {
+                        case (true, 8): Double(raw.load(fromByteOffset: index, as: Int8.self))
+                        case (true, 16): Double(raw.load(fromByteOffset: 2 * index, as: Int16.self))
+                        case (true, _): Double(raw.load(fromByteOffset: 4 * index, as: Int32.self))
+                        default: Double(raw.load(fromByteOffset: 4 * index, as: UInt32.self))
+                        }
+                    }
+                    if layout.sampleType == .float32 {
+                        let out = target.base.assumingMemoryBound(to: Float.self)
+                        for index in 0..<count { out[index] = Float(value(index)) }
+                    } else {
+                        let out = target.base.assumingMemoryBound(to: Double.self)
+                        for index in 0..<count { out[index] = value(index) }
+                    }
+                }
+            }
+        }
         return try Codecs.makeImage(layout.sampleType, width: layout.width, height: layout.height,
                                     channels: layout.channels, path: path) { target in
             try file.decode(layout, into: target)
@@ -51,7 +95,7 @@ public enum TIFF {
     ///     file might pass 4 GiB.
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
                              compression: TIFFCompression = .deflate, tileSize: Int? = nil,
-                             bigTIFF: Bool? = nil) throws {
+                             bigTIFF: Bool? = nil, metadata: ImageMetadata = .none) throws {
         guard image.width > 0, image.height > 0, image.width <= Int(UInt32.max), image.height <= Int(UInt32.max) else {
             throw ImageFileError.unsupported(path: reportedPath, detail: "a TIFF must be 1 to 2^32-1 pixels a side, not \(image.width)×\(image.height)")
         }
@@ -95,6 +139,7 @@ public enum TIFF {
         if compression != .none && sampleType.isInteger {
             try set(TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)
         }
+        try writeMetadata(metadata, to: handle, fail: fail)
         let pixelBytes = image.channels * sampleType.byteCount
         let rowBytes = image.width * pixelBytes
         try RawImageView.with(image) { view in
@@ -145,6 +190,94 @@ public enum TIFF {
         TIFFClose(handle)
     }
 
+    // MARK: - Metadata
+
+    /// The resolution, ICC profile (34675), XMP packet (700) and GeoTIFF/GDAL tags
+    /// (``ImageMetadata/TIFFTag/geoTags``) of the first image of the TIFF at `path`. libtiff reads tags it
+    /// does not know (the GeoTIFF ones) as anonymous fields; their values come back as stored. An EXIF IFD
+    /// is not read.
+    public static func readMetadata(_ path: String) throws -> ImageMetadata {
+        let reader = try Reader(path: path)
+        let handle = reader.handle
+        var metadata = ImageMetadata()
+        if let x = reader.field(TIFFTAG_XRESOLUTION, Float(0), defaulted: false),
+           let y = reader.field(TIFFTAG_YRESOLUTION, Float(0), defaulted: false) {
+            let unit = reader.field(TIFFTAG_RESOLUTIONUNIT, UInt16(RESUNIT_INCH)) ?? UInt16(RESUNIT_INCH)
+            metadata.resolution = .init(x: Double(x), y: Double(y), unit: unit)
+        }
+        func counted(_ tag: UInt32, wide: Bool) -> (count: Int, pointer: UnsafeMutableRawPointer)? {
+            var count32: UInt32 = 0, count16: UInt16 = 0
+            var pointer: UnsafeMutableRawPointer? = nil
+            let ok = withUnsafeMutablePointer(to: &count32) { c32 in
+                withUnsafeMutablePointer(to: &count16) { c16 in
+                    withUnsafeMutablePointer(to: &pointer) { p in
+                        withVaList([wide ? OpaquePointer(c32) : OpaquePointer(c16), p]) { TIFFVGetField(handle, tag, $0) }
+                    }
+                }
+            }
+            guard ok == 1, let pointer else { return nil }
+            return (wide ? Int(count32) : Int(count16), pointer)
+        }
+        if let (count, pointer) = counted(UInt32(TIFFTAG_ICCPROFILE), wide: true), count > 0 {
+            metadata.iccProfile = Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        if let (count, pointer) = counted(UInt32(TIFFTAG_XMLPACKET), wide: true), count > 0 {
+            metadata.xmp = Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        for tag in ImageMetadata.TIFFTag.geoTags {
+            guard let field = TIFFFindField(handle, UInt32(tag), TIFF_NOTYPE), TIFFFieldPassCount(field) != 0 else { continue }
+            let type = TIFFFieldDataType(field)
+            let elementSize = Int(TIFFDataWidth(type))
+            guard elementSize > 0, let values = counted(UInt32(tag), wide: TIFFFieldReadCount(field) == TIFF_VARIABLE2) else { continue }
+            metadata.tiffTags.append(.init(tag: tag, type: UInt16(type.rawValue), count: values.count,
+                                           bytes: Array(UnsafeRawBufferPointer(start: values.pointer, count: values.count * elementSize))))
+        }
+        return metadata
+    }
+
+    /// Sets `metadata`'s tags on a TIFF being written, registering the GeoTIFF/GDAL tags libtiff does not
+    /// know (`TIFFMergeFieldInfo`, variable count). EXIF is not written into TIFF.
+    static func writeMetadata(_ metadata: ImageMetadata, to handle: OpaquePointer,
+                              fail: (String) -> ImageFileError) throws {
+        func set(_ tag: UInt32, _ values: CVarArg...) throws {
+            let ok = withVaList(values) { TIFFVSetField(handle, tag, $0) }
+            if ok != 1 { throw fail("cannot set TIFF tag \(tag)") }
+        }
+        if let resolution = metadata.resolution {
+            try set(UInt32(TIFFTAG_XRESOLUTION), resolution.x)
+            try set(UInt32(TIFFTAG_YRESOLUTION), resolution.y)
+            try set(UInt32(TIFFTAG_RESOLUTIONUNIT), Int32(resolution.unit))
+        }
+        if let icc = metadata.iccProfile, !icc.isEmpty {
+            try icc.withUnsafeBytes { try set(UInt32(TIFFTAG_ICCPROFILE), UInt32(icc.count), OpaquePointer($0.baseAddress!)) }
+        }
+        if let xmp = metadata.xmp, !xmp.isEmpty {
+            try xmp.withUnsafeBytes { try set(UInt32(TIFFTAG_XMLPACKET), UInt32(xmp.count), OpaquePointer($0.baseAddress!)) }
+        }
+        for tag in metadata.tiffTags where !tag.bytes.isEmpty {
+            let type = TIFFDataType(rawValue: UInt32(tag.type))
+            guard TIFFDataWidth(type) > 0,
+                  tag.bytes.count == tag.count * Int(TIFFDataWidth(type)) else { continue }
+            if TIFFFindField(handle, UInt32(tag.tag), type) == nil {
+                var info = TIFFFieldInfo(field_tag: UInt32(tag.tag), field_readcount: Int16(TIFF_VARIABLE2),
+                                         field_writecount: Int16(TIFF_VARIABLE2), field_type: type,
+                                         field_bit: UInt16(FIELD_CUSTOM), field_oktochange: 1, field_passcount: 1,
+                                         field_name: Self.fieldNames[tag.tag] ?? Self.fieldNames[0]!)
+                if TIFFMergeFieldInfo(handle, &info, 1) != 0 { throw fail("cannot register TIFF tag \(tag.tag)") }
+            }
+            try tag.bytes.withUnsafeBytes { try set(UInt32(tag.tag), UInt32(tag.count), OpaquePointer($0.baseAddress!)) }
+        }
+    }
+
+    /// Names for the tags registered on write (libtiff keeps the pointers: static, never freed).
+    nonisolated(unsafe) static let fieldNames: [UInt16: UnsafeMutablePointer<CChar>] = {
+        let names: [UInt16: String] = [0: "Unknown", 33550: "ModelPixelScaleTag", 33922: "ModelTiepointTag",
+                                       34264: "ModelTransformationTag", 34735: "GeoKeyDirectoryTag",
+                                       34736: "GeoDoubleParamsTag", 34737: "GeoAsciiParamsTag",
+                                       42112: "GDAL_METADATA", 42113: "GDAL_NODATA"]
+        return names.mapValues { strdup($0)! }
+    }()
+
     // MARK: - Messages
 
     /// Keeps libtiff's error messages for one open file, instead of letting libtiff print them.
@@ -188,6 +321,20 @@ public enum TIFF {
         var sampleType: SampleType
         var separatePlanes: Bool
         var tiled: Bool
+        /// Decoded through libtiff's RGBA interface (``Reader/rgbaLayout()``), not as stored.
+        var viaRGBA = false
+        /// Integer samples we hold as floats (signed 8/16/32-bit, unsigned 32-bit): decoded as stored, then
+        /// converted exactly (``TIFF/read(_:options:)``).
+        var storedInteger: (signed: Bool, bits: Int)? = nil
+        /// The layout of the stored samples of a ``storedInteger`` image: same byte size, our types.
+        var storedLayout: Layout {
+            var stored = self
+            stored.storedInteger = nil
+            if let integer = storedInteger {
+                stored.sampleType = integer.bits == 8 ? .uint8 : integer.bits == 16 ? .uint16 : .float32
+            }
+            return stored
+        }
     }
 
     /// An open TIFF file being read.
@@ -197,7 +344,7 @@ public enum TIFF {
         let messages: Messages
         let fileSize: Int
 
-        init(path: String) throws {
+        init(path: String, page: Int? = nil) throws {
             self.path = path
             var status = stat()
             try FileSystem.checkReadable(path)
@@ -212,6 +359,12 @@ public enum TIFF {
                     ? .truncated(path: path, format: .tiff)
                     : .corrupt(path: path, format: .tiff, detail: reason)
             })
+            if let page, page != 0 {
+                guard page > 0, page <= Int(UInt32.max) / 2, TIFFSetDirectory(handle, UInt32(page)) == 1 else {
+                    let pages = Int(TIFFNumberOfDirectories(handle))
+                    throw ImageFileError.unsupported(path: path, detail: "no page \(page): the TIFF has \(pages) page\(pages == 1 ? "" : "s") (--page 0 to \(pages - 1))")
+                }
+            }
         }
 
         deinit { TIFFClose(handle) }
@@ -231,7 +384,74 @@ public enum TIFF {
             return ok == 1 ? value : nil
         }
 
+        /// The layout of the first image: read as stored when we can (``directLayout()``), else through
+        /// libtiff's RGBA interface when that reads it (``rgbaLayout()``).
         func layout() throws -> Layout {
+            do {
+                return try directLayout()
+            } catch let error as ImageFileError {
+                guard case .unsupported = error, let layout = rgbaLayout() else { throw error }
+                return layout
+            }
+        }
+
+        /// What libtiff's RGBA interface (`TIFFReadRGBAImage`) makes of the images we do not read as stored:
+        /// 1/2/4-bit gray (CCITT G3/G4 fax included) and min-is-white gray, scaled to 8 bits (1-bit black is 0,
+        /// white 255); palette images expanded to RGB through their colour map; YCbCr and CIE Lab converted to
+        /// RGB. 8-bit results: 1 channel for gray, 3 for colour, plus alpha when the file has it. Signed,
+        /// float and CMYK samples are not read this way (their values would be wrong).
+        func rgbaLayout() -> Layout? {
+            guard let width = field(TIFFTAG_IMAGEWIDTH, UInt32(0), defaulted: false),
+                  let height = field(TIFFTAG_IMAGELENGTH, UInt32(0), defaulted: false), width > 0, height > 0 else { return nil }
+            let format = Int32(field(TIFFTAG_SAMPLEFORMAT, UInt16(SAMPLEFORMAT_UINT)) ?? UInt16(SAMPLEFORMAT_UINT))
+            let photometric = field(TIFFTAG_PHOTOMETRIC, UInt16(PHOTOMETRIC_MINISBLACK), defaulted: false)
+                .map(Int32.init) ?? PHOTOMETRIC_MINISBLACK
+            guard format == SAMPLEFORMAT_UINT, photometric != PHOTOMETRIC_SEPARATED else { return nil }
+            var message = [CChar](repeating: 0, count: 1024)
+            guard TIFFRGBAImageOK(handle, &message) == 1 else { return nil }
+            let samples = Int(field(TIFFTAG_SAMPLESPERPIXEL, UInt16(1)) ?? 1)
+            var extraCount: UInt16 = 0
+            var extraTypes: UnsafeMutablePointer<UInt16>? = nil
+            let hasExtra = withUnsafeMutablePointer(to: &extraCount) { count in
+                withUnsafeMutablePointer(to: &extraTypes) { types in
+                    withVaList([count, types]) { TIFFVGetFieldDefaulted(handle, UInt32(TIFFTAG_EXTRASAMPLES), $0) }
+                }
+            } == 1 && extraCount > 0
+            let gray = (photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE)
+                && samples - Int(hasExtra ? extraCount : 0) == 1
+            let channels = (gray ? 1 : 3) + (hasExtra ? 1 : 0)
+            return Layout(width: Int(width), height: Int(height), channels: channels, sampleType: .uint8,
+                          separatePlanes: false, tiled: TIFFIsTiled(handle) != 0, viaRGBA: true)
+        }
+
+        /// Decodes through `TIFFReadRGBAImageOriented` (top-left origin) and keeps the layout's channels.
+        func decodeRGBA(_ layout: Layout, into target: MutableRawImageView) throws {
+            let count = layout.width * layout.height
+            let raster = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+            defer { raster.deallocate() }
+            guard TIFFReadRGBAImageOriented(handle, UInt32(layout.width), UInt32(layout.height), raster,
+                                            Int32(ORIENTATION_TOPLEFT), 1) == 1 else {
+                throw corrupt("libtiff cannot decode the image to RGBA")
+            }
+            // Each raster pixel is ABGR in a 32-bit word: R in the low byte.
+            for y in 0..<layout.height {
+                let row = target.row(y).assumingMemoryBound(to: UInt8.self)
+                let source = raster + y * layout.width
+                for x in 0..<layout.width {
+                    let pixel = source[x]
+                    let r = UInt8(pixel & 0xFF), g = UInt8((pixel >> 8) & 0xFF), b = UInt8((pixel >> 16) & 0xFF)
+                    let a = UInt8(pixel >> 24)
+                    switch layout.channels {
+                    case 1: row[x] = r
+                    case 2: row[2 * x] = r; row[2 * x + 1] = a
+                    case 3: row[3 * x] = r; row[3 * x + 1] = g; row[3 * x + 2] = b
+                    default: row[4 * x] = r; row[4 * x + 1] = g; row[4 * x + 2] = b; row[4 * x + 3] = a
+                    }
+                }
+            }
+        }
+
+        func directLayout() throws -> Layout {
             guard let width = field(TIFFTAG_IMAGEWIDTH, UInt32(0), defaulted: false),
                   let height = field(TIFFTAG_IMAGELENGTH, UInt32(0), defaulted: false) else {
                 throw corrupt("no image width or length")
@@ -248,6 +468,8 @@ public enum TIFF {
             switch (format, bits) {
             case (SAMPLEFORMAT_UINT, 8): sampleType = .uint8
             case (SAMPLEFORMAT_UINT, 16): sampleType = .uint16
+            case (SAMPLEFORMAT_INT, 8), (SAMPLEFORMAT_INT, 16): sampleType = .float32
+            case (SAMPLEFORMAT_INT, 32), (SAMPLEFORMAT_UINT, 32): sampleType = .float64
             case (SAMPLEFORMAT_IEEEFP, 32): sampleType = .float32
             case (SAMPLEFORMAT_IEEEFP, 64): sampleType = .float64
             default:
@@ -284,9 +506,12 @@ public enum TIFF {
                 }
                 throw ImageFileError.unsupported(path: path, detail: "\(name) TIFF (we read gray and RGB, with or without alpha)")
             }
-            let layout = Layout(width: Int(width), height: Int(height), channels: channels, sampleType: sampleType,
+            var layout = Layout(width: Int(width), height: Int(height), channels: channels, sampleType: sampleType,
                                 separatePlanes: planar == PLANARCONFIG_SEPARATE && channels > 1,
                                 tiled: TIFFIsTiled(handle) != 0)
+            if format == SAMPLEFORMAT_INT || bits == 32 && format == SAMPLEFORMAT_UINT {
+                layout.storedInteger = (signed: format == SAMPLEFORMAT_INT, bits: bits)
+            }
             guard layout.width > 0, layout.height > 0 else { throw corrupt("declares a size of \(width)×\(height)") }
             return layout
         }
@@ -309,6 +534,7 @@ public enum TIFF {
 
         /// Decodes every strip or tile into `target`.
         func decode(_ layout: Layout, into target: MutableRawImageView) throws {
+            if layout.viaRGBA { return try decodeRGBA(layout, into: target) }
             let sampleBytes = layout.sampleType.byteCount
             let pixelBytes = layout.channels * sampleBytes
             let planes = layout.separatePlanes ? layout.channels : 1

@@ -63,7 +63,7 @@ struct NPYTests {
         expectOneLine(error, naming: path)
     }
 
-    @Test("non-image arrays are refused", arguments: [("<i4", "(2, 2)"), ("<u1", "(4,)"), ("<u1", "(1, 1, 5)"), ("<c8", "(2, 2)")])
+    @Test("non-image arrays are refused", arguments: [("<i8", "(2, 2)"), ("<u1", "(4,)"), ("<u1", "(1, 1, 5)"), ("<c8", "(2, 2)")])
     func notImages(_ array: (descr: String, shape: String)) throws {
         let folder = TemporaryFolder()
         let path = folder.file("array.npy")

@@ -146,13 +146,13 @@ struct HotPixelsFixCLITests {
         #expect(try ImageFile.info(out).channels == 3)
         #expect(try read(out) == repaired(original, [.init(x: 2, y: 2)]))
 
-        // JPEG outputs are re-encoded at --quality: a lower quality makes a smaller file.
+        // With --reencode, JPEG outputs are re-encoded at --quality: a lower quality makes a smaller file.
         let photo = Image<UInt8>(width: 64, height: 48, channels: 3, samples: (0..<(64 * 48 * 3)).map { UInt8(($0 * 7919) % 256) })
         let jpeg = folder.path("photo.jpg")
         try ImageFile.write(.uint8(photo), to: jpeg)
-        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "--quality", "40", "-o", folder.path("q40.jpg"))
+        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "--reencode", "--quality", "40", "-o", folder.path("q40.jpg"))
         #expect(result.status == 0, "\(result.stderr)")
-        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "-o", folder.path("q95.jpg"))
+        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "5,5", "--reencode", "-o", folder.path("q95.jpg"))
         #expect(result.status == 0, "\(result.stderr)")
         let size40 = try FileManager.default.attributesOfItem(atPath: folder.path("q40.jpg"))[.size] as? Int ?? 0
         let size95 = try FileManager.default.attributesOfItem(atPath: folder.path("q95.jpg"))[.size] as? Int ?? 0
@@ -168,6 +168,33 @@ struct HotPixelsFixCLITests {
         #expect(result.errorLines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stderr.contains(message), "\(result.stderr)", sourceLocation: sourceLocation)
         #expect(folder.contents == before, sourceLocation: sourceLocation)
+    }
+
+    @Test func aJPEGRepairRecodesOnlyTheRepairedBlocks() throws {
+        let samples: [UInt8] = (0..<(64 * 48 * 3)).map { (index: Int) -> UInt8 in
+            let x = index / 3 % 64, channel = index % 3
+            return UInt8(100 + x + channel * 20)
+        }
+        var photo = Image<UInt8>(width: 64, height: 48, channels: 3, samples: samples)
+        for c in 0..<3 { photo[20, 20, c] = 255 }
+        let jpeg = folder.path("photo.jpg"), out = folder.path("fixed.jpg")
+        try ImageFile.write(.uint8(photo), to: jpeg, options: .init(jpegQuality: 90))
+        let result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "20,20", "-o", out)
+        #expect(result.status == 0, "\(result.stderr)")
+        let before = try JPEG.readCoefficients(jpeg), after = try JPEG.readCoefficients(out)
+        // 4:4:4 at quality 90: 8×8 MCUs; the repair of (20, 20) and its neighbours' weights stay in MCU (2, 2).
+        for (old, new) in zip(before.components, after.components) {
+            for y in 0..<old.heightInBlocks {
+                for x in 0..<old.widthInBlocks where !(x == 2 && y == 2) {
+                    #expect(old.block(x: x, y: y) == new.block(x: x, y: y), "block (\(x), \(y))")
+                }
+            }
+        }
+        #expect(before.components[0].block(x: 2, y: 2) != after.components[0].block(x: 2, y: 2))
+        let decoded = try #require(try read(jpeg)), fixed = try #require(try read(out))
+        let target = try repaired(decoded, [.init(x: 20, y: 20)])
+        #expect((0..<3).allSatisfy { abs(Int(fixed[20, 20, $0]) - Int(target[20, 20, $0])) < 24 })
+        #expect(decoded[20, 20, 0] > 200)
     }
 
     @Test func aPixelOutsideAnyImageWritesNothing() throws {

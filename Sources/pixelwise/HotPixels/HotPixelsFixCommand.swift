@@ -19,7 +19,9 @@ struct HotPixelsFixCommand: ParsableCommand {
         .tif, .png or .npy: RAW is read only). The pixels \
         come from --pixel X,Y (repeatable) or --map FILE (JSON or CSV from `hotpixels scan`, dcraw's -P format \
         .txt/.dcraw, RawTherapee's .badpixels). Outputs keep the input's format unless -o names another; \
-        JPEGs are re-encoded at --quality; palette PNGs are written back as RGB(A) PNGs. \
+        a JPEG written from a JPEG has only the 8×8 blocks holding a repaired pixel recoded, with the file's own \
+        tables, and keeps every other coefficient and its EXIF/XMP/ICC markers (--reencode re-encodes it whole \
+        at --quality, as other JPEG outputs are); palette PNGs are written back as RGB(A) PNGs. \
         Every input is checked before any output is written. See docs/hotpixels-fix.md.
 
         Examples:
@@ -64,6 +66,9 @@ struct HotPixelsFixCommand: ParsableCommand {
         valueName: "R"))
     var radius = 0
 
+    @Flag(help: "Re-encode JPEG outputs of JPEG inputs whole at --quality (default: recode only the repaired blocks).")
+    var reencode = false
+
     @OptionGroup var reading: ImageReadingOptions
     @OptionGroup var writing: ImageWritingOptions
 
@@ -89,7 +94,7 @@ struct HotPixelsFixCommand: ParsableCommand {
         // others half done.
         var rawInputs = Set<String>()
         for file in files {
-            let info = try ImageFile.info(file)
+            let info = try ImageFile.info(file, options: reading.readOptions)
             try checkSites(sites, source: source, against: info, file: file, layout: layout)
             if info.format == .raw {
                 if radius > 0 {
@@ -125,7 +130,8 @@ struct HotPixelsFixCommand: ParsableCommand {
             range.map { index in
                 let result = Self.fix(files[index], to: outputs[index], job: job, source: source,
                                       readOptions: readOptions, writeOptions: writeOptions, write: !skipWriting,
-                                      cameraRaw: cameraRawInputs.contains(files[index]))
+                                      cameraRaw: cameraRawInputs.contains(files[index]), reencode: reencode,
+                                      keepMetadata: !writing.stripMetadata)
                 progress.advance()
                 return result
             }
@@ -148,7 +154,8 @@ struct HotPixelsFixCommand: ParsableCommand {
 
     /// Reads, repairs and writes one file; errors are returned, not thrown, to cross the worker boundary.
     static func fix(_ file: String, to target: String, job: FixJob, source: String, readOptions: ImageReadOptions,
-                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool) -> FileResult {
+                    writeOptions: ImageWriteOptions, write: Bool, cameraRaw: Bool, reencode: Bool = false,
+                    keepMetadata: Bool = true) -> FileResult {
         do {
             var job = job
             var image: AnyImage
@@ -163,13 +170,22 @@ struct HotPixelsFixCommand: ParsableCommand {
             } else {
                 image = try ImageFile.read(file, options: readOptions)
             }
+            // JPEG to JPEG: keep the decoded pixels to recode only the blocks the repair changes.
+            let jpegToJPEG = try !cameraRaw && ImageFile.format(of: file) == .jpeg
+                && (writeOptions.format ?? ImageFormat(pathExtensionOf: target)) == .jpeg
+            let original = write && !reencode && jpegToJPEG ? image : nil
             let outcome: DefectCorrection.Outcome
             do {
                 outcome = try job.repair(&image)
             } catch {
                 return FileResult(failure: UsageErrorBox(message: "\(source): \(error) in \(file)"))
             }
-            if write { try ImageFile.write(image, to: target, options: writeOptions) }
+            if let original {
+                try JPEG.writeEdited(image, original: original, source: file, to: target, keepingMarkers: keepMetadata)
+            } else if write {
+                try ImageFile.write(image, to: target, options: writeOptions,
+                                    metadata: keepMetadata ? ImageFile.readMetadata(file) : .none)
+            }
             return FileResult(unrepaired: outcome.unrepaired)
         } catch {
             return FileResult(failure: UsageErrorBox(message: "\(error)"))

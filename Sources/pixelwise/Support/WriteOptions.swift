@@ -14,6 +14,9 @@ struct ImageWritingOptions: ParsableArguments {
     @Option(help: "Compression of TIFF outputs: none, lzw or deflate.")
     var tiffCompression: TIFFCompression = .deflate
 
+    @Flag(help: "Write outputs without the input's metadata (EXIF, XMP, ICC profile, TIFF resolution, GeoTIFF tags).")
+    var stripMetadata = false
+
     func validate() throws {
         guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
         guard (0...9).contains(pngLevel) else { throw UsageError("--png-level \(pngLevel): must be 0 to 9") }
@@ -21,5 +24,16 @@ struct ImageWritingOptions: ParsableArguments {
 
     var writeOptions: ImageWriteOptions {
         ImageWriteOptions(jpegQuality: quality, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
+    }
+
+    /// The options for an output derived from `input`: its metadata carried (unless --strip-metadata), with
+    /// the georeference moved to `offset` for a region of it (docs/FORMATS.md).
+    func writeOptions(like input: String, offset: (x: Int, y: Int)? = nil) throws -> ImageWriteOptions {
+        var options = writeOptions
+        if !stripMetadata {
+            let metadata = try ImageFile.readMetadata(input)
+            options.metadata = offset.map { metadata.cropped(x: $0.x, y: $0.y) } ?? metadata
+        }
+        return options
     }
 }
