@@ -32,6 +32,7 @@ import math
 import os
 import tempfile
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
@@ -49,7 +50,7 @@ from pixelwise import hotpixels as _hotpixels
 from pixelwise import PixelwiseTypeError, PixelwiseValueError
 
 __all__ = ["blur", "blur_halo", "quantize", "sample", "hotpixels_scan", "merge_states", "imread", "imwrite",
-           "gaussian_reach"]
+           "gaussian_reach", "distinct_values", "ClusterScanResult"]
 
 
 # ---- arguments ---------------------------------------------------------------------------------------------
@@ -811,7 +812,8 @@ def _edge(block: np.ndarray, which: str) -> np.ndarray:
 class _Partial:
     """A partition's (or a merged run of partitions') scan, as it travels between workers."""
     parts: list[int]                      # partition indices merged into `state`, in order
-    state: bytes | None                   # CLI state bytes; None when no frame of these partitions was read
+    state: "_hotpixels.Scan | None"       # None when no frame of these partitions was read; a Scan pickles as
+                                          # the CLI's state bytes, so it is serialised only when it moves
     geometry: tuple | None                # (width, height, channels, dtype, cfa, method)
     skipped: dict[int, list[tuple[str, str]]]  # per partition, in file order
     rescan: list[int]                     # partitions whose first frame had another geometry than `state`'s
@@ -852,41 +854,50 @@ def _scan_files(files: list[str], method: str, cfa: str | None, max_pixels: int 
 
 
 def _scan_partition(index: int, files: list[str], method: str, cfa: str | None, max_pixels: int | None,
-                    threads: int | None) -> _Partial:
+                    threads: int | None, previous: _Partial | None = None) -> _Partial:
+    """Scan one partition; after `previous` (the partition before it in the same chain), into its state.
+
+    A chain's partitions run one after the other on one worker (each task's input is the task before), so
+    their frames go into one state without being serialised: a state leaves its worker once, at the end of
+    the chain. The previous task's state is changed in place; that task has no other dependent, and a state
+    that moved to another worker is that worker's own copy."""
+    if previous is not None and previous.state is not None:
+        if threads:
+            pixelwise.set_threads(threads)
+        scan = previous.state
+        skipped = scan.add_files(files, max_pixels=max_pixels)
+        return _Partial(previous.parts + [index], scan, previous.geometry, {**previous.skipped, index: skipped},
+                        list(previous.rescan))
     scan, skipped = _scan_files(files, method, cfa, max_pixels, None, threads)
+    parts = (previous.parts if previous is not None else []) + [index]
+    earlier = previous.skipped if previous is not None else {}
     if scan is None:
-        return _Partial([index], None, None, {index: skipped}, [])
-    return _Partial([index], scan.to_bytes(), _geometry(scan), {index: skipped}, [])
-
-
-def _merge_bytes(a: bytes, b: bytes) -> bytes:
-    scan = _hotpixels.Scan.from_bytes(a)
-    scan.merge(_hotpixels.Scan.from_bytes(b))
-    return scan.to_bytes()
+        return _Partial(parts, None, None, {**earlier, index: skipped}, [])
+    return _Partial(parts, scan, _geometry(scan), {**earlier, index: skipped}, [])
 
 
 def _combine(*partials: _Partial) -> _Partial:
     """Ordered merge: the earliest state that has frames fixes the geometry (as the CLI's first frame does);
-    later states of another geometry are marked for a rescan at that geometry."""
+    later states of another geometry are marked for a rescan at that geometry.
+
+    The later states are merged into the earliest one in place: each partial is the input of this one task
+    only, and a partial that came from another worker is this process's own copy, so a retried task never
+    sees a state it changed."""
     result = _Partial([], None, None, {}, [])
-    scan, first = None, None
     for p in partials:
         result.parts += p.parts
         result.skipped.update(p.skipped)
         if p.state is None:
             continue
         if result.geometry is None:
-            result.geometry, first = p.geometry, p.state
+            result.geometry, result.state = p.geometry, p.state
             result.rescan += p.rescan
         elif p.geometry == result.geometry:
-            if scan is None:
-                scan = _hotpixels.Scan.from_bytes(first)
-            scan.merge(_hotpixels.Scan.from_bytes(p.state))
+            result.state.merge(p.state)
             result.rescan += p.rescan
         else:
             # Every partition of `p` started at another geometry: each is rescanned at the first's.
             result.rescan += p.parts
-    result.state = scan.to_bytes() if scan is not None else first
     return result
 
 
@@ -900,16 +911,16 @@ def _rescan(index: int, files: list[str], method: str, cfa: str | None, max_pixe
         if reason:
             skipped = [(path, reason) for path in files]
         return _Partial([index], None, None, {index: skipped}, [])
-    return _Partial([index], scan.to_bytes(), geometry, {index: skipped}, [])
+    return _Partial([index], scan, geometry, {index: skipped}, [])
 
 
-def _tree(items: list, combine: Any, split_every: int) -> Any:
-    """Ordered tree reduction of delayed items."""
+def _tree(items: list, combine: Any, split_every: int, until: int = 1) -> Any:
+    """Ordered tree reduction of delayed items, down to one item (or to at most `until`: then a list)."""
     level = items
-    while len(level) > 1:
+    while len(level) > until:
         level = [combine(*level[i:i + split_every]) if len(level[i:i + split_every]) > 1 else level[i]
                  for i in range(0, len(level), split_every)]
-    return level[0]
+    return level[0] if until == 1 else level
 
 
 def _compute(client: Any, *values: Any) -> tuple:
@@ -922,13 +933,15 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
                    method: Literal["residual", "variance"] = "residual", cfa: str | None = None,
                    threshold: float | None = None, top: int = 100, suppression_radius: int | None = None,
                    flickering: bool = False, max_pixels: int | None = None, threads: int | None = None,
-                   split_every: int = 4) -> "_hotpixels.ScanResult":
+                   chains: int | None = None, split_every: int = 4) -> "_hotpixels.ScanResult":
     """`pixelwise.hotpixels.scan` over a cluster: partitions of the frames scanned on the workers, merged exactly.
 
     The frames (files, folders, glob patterns: expanded as the CLI does) are cut into `partitions` runs of
-    consecutive files. Each run is scanned on a worker by ``Scan.add_files`` (the library decodes on every
-    core of the worker, one frame per core at a time); the states travel as the CLI's state bytes and are
-    combined in order by a tree of exact (Chan et al.) merges; the detector runs once on the result.
+    consecutive files, one task each, scanned by ``Scan.add_files`` (the library decodes on every core of the
+    worker, one frame per core at a time). Consecutive runs form `chains` (one per worker by default): a
+    chain's runs go into one state on one worker, one after the other, so a state is serialised (as the CLI's
+    state bytes) only when it leaves its worker. The chains' states are combined in order by a tree of exact
+    (Chan et al.) merges; the detector runs once on the result.
 
     As in the CLI, the first frame that can be read fixes the geometry: a run whose first readable frame has
     another size is scanned again at that size (its mismatching frames skipped and reported, its matching
@@ -947,6 +960,8 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
         As for `pixelwise.hotpixels.scan`.
     threads : int, optional
         `pixelwise.set_threads` on the workers before scanning (default: the library's, every core).
+    chains : int, optional
+        How many runs of partitions accumulate into one state each (default: the client's workers, or 1).
     split_every : int
         Fan-in of the merge tree.
 
@@ -988,28 +1003,86 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
     partitions = min(int(partitions), len(files))
     bounds = [len(files) * p // partitions for p in range(partitions + 1)]
     runs = [files[bounds[p]:bounds[p + 1]] for p in range(partitions)]
+    if chains is None:
+        chains = len(client.scheduler_info().get("workers", {})) if client is not None else 1
+    chains = max(1, min(int(chains), partitions))
     scan_task = dask.delayed(_scan_partition, pure=False)
     combine = dask.delayed(_combine, pure=True)
-    leaves = [scan_task(p, run, method, cfa, max_pixels, threads, dask_key_name=f"pixelwise-scan-{p}-{dask.base.tokenize(run, method, cfa, max_pixels)}")
-              for p, run in enumerate(runs)]
-    (merged,) = _compute(client, _tree(leaves, combine, split_every))
-    if merged.rescan and merged.state is not None:
+    # A fresh key per call: files change on disk, and a scan must read them again.
+    token = dask.base.tokenize(files, method, cfa, max_pixels, partitions, chains, uuid.uuid4().hex)
+    leaves = []
+    for c in range(chains):
+        previous = None
+        for p in range(partitions * c // chains, partitions * (c + 1) // chains):
+            previous = scan_task(p, runs[p], method, cfa, max_pixels, threads, previous,
+                                 dask_key_name=f"pixelwise-scan-{p}-{token}")
+        leaves.append(previous)
+    merged_task = _tree(leaves, combine, split_every)
+    report_task = dask.delayed(_summary, pure=True)(merged_task, threshold, top, suppression_radius, flickering)
+    if client is not None:
+        # The merged state stays on the worker that merged it; the detector runs there too, and only the report
+        # comes here. The state follows when `.state` is first read.
+        state_future, report_future = client.compute([merged_task, report_task])
+        summary = report_future.result()
+        merged = None
+    else:
+        merged, summary = dask.compute(merged_task, report_task)
+        state_future = None
+    if summary["rescan"] and summary["geometry"] is not None:
+        # A run began with a frame of another size: rescanned at the first frame's size, then detected here.
+        if merged is None:
+            merged = state_future.result()
         rescan_task = dask.delayed(_rescan, pure=False)
         again = [rescan_task(p, runs[p], method, cfa, max_pixels, merged.geometry, threads) for p in merged.rescan]
         for p in _compute(client, *again):
             merged.skipped.update(p.skipped)
             if p.state is not None:
-                merged.state = _merge_bytes(merged.state, p.state)
-    skipped = [item for p in range(partitions) for item in merged.skipped.get(p, [])]
-    if merged.state is None:
+                merged.state.merge(p.state)
+        merged.rescan = []
+        summary = _summary(merged, threshold, top, suppression_radius, flickering)
+    skipped = [item for p in range(partitions) for item in summary["skipped"].get(p, [])]
+    if summary["geometry"] is None:
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise pixelwise.PixelwiseOSError(f"scan: none of the {len(files)} frames could be read{first}")
-    state = _hotpixels.Scan.from_bytes(merged.state)
-    report = state._report(threshold, top, suppression_radius, flickering)
-    return _hotpixels.ScanResult(candidates=_hotpixels._defects(report), frames=int(report.get("frames", state.frames)),
-                                 width=int(report.get("width", state.width)),
-                                 height=int(report.get("height", state.height)),
-                                 skipped=skipped, state=state, note=report.get("note"))
+    report = summary["report"]
+    fields = dict(candidates=_hotpixels._defects(report), frames=int(report["frames"]), width=int(report["width"]),
+                  height=int(report["height"]), skipped=skipped, note=report.get("note"))
+    if merged is not None:
+        return _hotpixels.ScanResult(state=merged.state, **fields)
+    return ClusterScanResult(fetch=lambda: state_future.result().state, **fields)
+
+
+def _summary(merged: _Partial, threshold: float | None, top: int, suppression_radius: int | None,
+             flickering: bool) -> dict:
+    """What the client needs of a merged scan: the detector's report (run where the state is), the skipped
+    files, and whether runs must be rescanned."""
+    report = None
+    if merged.state is not None and not merged.rescan:
+        report = merged.state._report(threshold, top, suppression_radius, flickering)
+        report.setdefault("frames", merged.state.frames)
+        report.setdefault("width", merged.state.width)
+        report.setdefault("height", merged.state.height)
+    return {"report": report, "skipped": merged.skipped, "rescan": merged.rescan, "geometry": merged.geometry}
+
+
+class ClusterScanResult(_hotpixels.ScanResult):
+    """A `pixelwise.hotpixels.ScanResult` whose merged ``.state`` stays on the cluster until it is first read
+    (it is as large as a few frames: most callers only need the candidates)."""
+
+    def __init__(self, *, fetch: Any, **fields: Any) -> None:
+        self._fetch = fetch
+        self._state = None
+        super().__init__(state=None, **fields)
+
+    @property  # type: ignore[override]
+    def state(self) -> "_hotpixels.Scan | None":
+        if self._state is None and self._fetch is not None:
+            self._state, self._fetch = self._fetch(), None
+        return self._state
+
+    @state.setter
+    def state(self, value: "_hotpixels.Scan | None") -> None:
+        self._state = value
 
 
 def _load_state(item: Any) -> bytes:
