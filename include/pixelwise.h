@@ -82,7 +82,8 @@ typedef struct pw_buffer pw_buffer;
 void pw_buffer_free(pw_buffer *buffer);
 
 /* Reads an image file (PNG, JPEG, TIFF, NPY, PGM/PPM, camera RAW: recognised from its leading bytes).
- * `page` selects the page of a multi-page TIFF (0 for the first; must be 0 for other formats).
+ * `page` selects the page of a multi-page TIFF (0 for the first; a page past the last is a PW_ERROR_IO naming
+ * the page count; other formats have page 0 only).
  * `max_pixels` refuses a header declaring more pixels before anything is allocated (0: the default, 2^31).
  * On success *buffer owns the pixels and *image describes them (C-contiguous rows). */
 pw_status pw_read(const char *path, int64_t page, int64_t max_pixels, pw_buffer **buffer, pw_image *image,

@@ -14,11 +14,10 @@ public func pwRead(_ path: UnsafePointer<CChar>?, _ page: Int64, _ maxPixels: In
         guard maxPixels >= 0 else { throw ABIError.value("max_pixels \(maxPixels): must be ≥ 0 (0 for the default)") }
         guard page >= 0 else { throw ABIError.value("page \(page): must be ≥ 0") }
         // Decoded into memory the caller may write: an NPY file is read, not mapped read-only.
-        let options = ImageReadOptions(maxPixels: maxPixels == 0 ? ImageReadOptions.defaultMaxPixels : Int(maxPixels),
+        var options = ImageReadOptions(maxPixels: maxPixels == 0 ? ImageReadOptions.defaultMaxPixels : Int(maxPixels),
                                        allowMemoryMap: false)
-        if page != 0 {
-            throw ABIError.value("page \(page): \(path): reading pages other than the first is not supported by this build")
-        }
+        // An explicit page: a multi-page TIFF is read at that page without a warning (a library prints nothing).
+        options.page = Int(page)
         var decoded = try ImageFile.read(path, options: options)
         decoded = compacted(decoded)
         let owner = DecodedImage(decoded)
