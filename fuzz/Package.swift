@@ -15,6 +15,7 @@ let targets: [(name: String, comment: String)] = [
     ("FuzzState", "hot-pixel state reader (ours)"),
     ("FuzzDefectMap", "defect-map readers: JSON, CSV, dcraw, RawTherapee (ours)"),
     ("FuzzPoints", "points reader: CSV and NPY (ours)"),
+    ("FuzzCABI", "the C ABI (PixelwiseC): random shapes, strides, codes and parameters over real memory"),
 ]
 
 let package = Package(
@@ -27,7 +28,8 @@ let package = Package(
             name: target.name,
             dependencies: ["FuzzSupport",
                            .product(name: "PixelwiseIO", package: root),
-                           .product(name: "Pixelwise", package: root)],
+                           .product(name: "Pixelwise", package: root)]
+                + (target.name == "FuzzCABI" ? [.product(name: "PixelwiseC", package: root)] : []),
             swiftSettings: [.unsafeFlags(["-parse-as-library"])])
     },
     swiftLanguageModes: [.v6]

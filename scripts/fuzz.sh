@@ -7,7 +7,8 @@
 #
 # Targets (fuzz/Sources/<Target>/<Target>.swift, a separate package so that the normal build never sees
 # them): FuzzPNG FuzzJPEG FuzzTIFF FuzzNPY FuzzPNM FuzzRAW (image readers: header, then full decode),
-# FuzzState (hot-pixel state), FuzzDefectMap (JSON, CSV, dcraw, RawTherapee), FuzzPoints (CSV, NPY).
+# FuzzState (hot-pixel state), FuzzDefectMap (JSON, CSV, dcraw, RawTherapee), FuzzPoints (CSV, NPY),
+# FuzzCABI (every C ABI function on random descriptors, strides, codes and parameters).
 #
 # Seeds are made from small valid files (written by the debug `pixelwise`) into .build-fuzz/seeds/<Target>;
 # the growing corpus is .build-fuzz/corpus/<Target>. A crash, a leak of the time limit (10 s per input) or a
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(FuzzPNG FuzzJPEG FuzzTIFF FuzzNPY FuzzPNM FuzzRAW FuzzState FuzzDefectMap FuzzPoints)
+all_targets=(FuzzPNG FuzzJPEG FuzzTIFF FuzzNPY FuzzPNM FuzzRAW FuzzState FuzzDefectMap FuzzPoints FuzzCABI)
 target="${1:-all}"
 seconds="${2:-60}"
 if [ "$target" = all ]; then targets=("${all_targets[@]}"); else targets=("$target"); fi
@@ -92,7 +93,17 @@ status=0
 for t in "${targets[@]}"; do
     corpus=.build-fuzz/corpus/$t
     findings=fuzz/findings/$t
-    mkdir -p "$corpus" "$findings"
+    mkdir -p "$corpus" "$findings" "$seeds/$t"
+    if [ "$t" = FuzzCABI ] && [ -z "$(ls -A "$seeds/$t")" ]; then
+        # One seed per operation (the first byte), small valid descriptors, the rest pseudo-random.
+        python3 -c "
+import random, sys
+for op in range(8):
+    r = random.Random(op)
+    body = bytes([op, r.randrange(4), 5 + r.randrange(12), 4 + r.randrange(12), 1 + r.randrange(4), r.randrange(3)])
+    open(f'{sys.argv[1]}/op{op}', 'wb').write(body + bytes(r.randrange(256) for _ in range(1500)))
+" "$seeds/$t"
+    fi
     log=.build-fuzz/$t.log
     echo "fuzz: $t for $seconds s (log $log)" >&2
     set +e

@@ -1,4 +1,5 @@
-import CPixelwiseABI
+// Swift users of PixelwiseC (the fuzz target) see the header's types too.
+@_exported import CPixelwiseABI
 import Pixelwise
 import PixelwiseIO
 
