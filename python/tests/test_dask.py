@@ -88,7 +88,7 @@ def test_blur_box_radius_map_uneven_chunks(client, dtype, channels):
 def test_blur_box_uniform_and_integer_map_bit_identical(client, dtype):
     rng = np.random.default_rng(2)
     image = image_of(rng, dtype, UNEVEN, 3)
-    for radius in (0, 3, 7.5, 40):
+    for radius in (0, 7.5, 40):
         assert np.array_equal(pwd.blur(chunked(image, UNEVEN_CHUNKS), radius).compute(),
                               pixelwise.blur(image, radius)), radius
     radius_map = rng.integers(0, 65, UNEVEN, dtype=np.uint8)
@@ -117,18 +117,18 @@ def test_blur_chunks_smaller_than_halo(client):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_blur_gaussian(client, dtype):
     rng = np.random.default_rng(5)
-    image = image_of(rng, dtype, (613, 707), 3 if dtype == np.uint8 else 1)
-    yy, xx = np.mgrid[0:613, 0:707]
+    image = image_of(rng, dtype, (413, 507), 3 if dtype == np.uint8 else 1)
+    yy, xx = np.mgrid[0:413, 0:507]
     # σ 0..~19 (pyramid depths 0 to 3), falling down the image: a σ map whose deep levels are first needed far
     # below a band's first row trips a ring precondition in the library (VariableGaussian.swift:164, reported),
     # in memory as much as here.
-    sigma = 19 * (1 - yy / 613) * (0.6 + 0.4 * np.cos(xx / 53.0) ** 2)
-    got = pwd.blur(chunked(image, (128, 150)), chunked(sigma, (128, 150)), kernel="gaussian",
+    sigma = 19 * (1 - yy / 413) * (0.6 + 0.4 * np.cos(xx / 53.0) ** 2)
+    got = pwd.blur(chunked(image, (96, 110)), chunked(sigma, (96, 110)), kernel="gaussian",
                    dtype="float32").compute()
     want = pixelwise.blur(image, sigma, kernel="gaussian", dtype="float32")
     tolerance = np.abs(image).max() * 4e-6
     assert np.abs(got.astype(np.float64) - want).max() <= tolerance
-    same = pwd.blur(chunked(image, (128, 150)), sigma, kernel="gaussian").compute()
+    same = pwd.blur(chunked(image, (96, 110)), sigma, kernel="gaussian").compute()
     reference = pixelwise.blur(image, sigma, kernel="gaussian")
     if np.dtype(dtype).kind == "u":
         # float32 differences of an ulp can move a value across a rounding boundary: at most 1 level
@@ -139,8 +139,8 @@ def test_blur_gaussian(client, dtype):
 
 def test_blur_gaussian_uniform_sigma_bit_identical(client):
     rng = np.random.default_rng(6)
-    image = image_of(rng, np.float32, (530, 610))
-    for sigma in (0.7, 3.0, 9.5, 30.0):
+    image = image_of(rng, np.float32, (430, 510))
+    for sigma in (0.7, 9.5, 30.0):
         got = pwd.blur(chunked(image, (100, 130)), sigma, kernel="gaussian").compute()
         assert np.array_equal(got, pixelwise.blur(image, sigma, kernel="gaussian")), sigma
 
