@@ -66,6 +66,9 @@ class BuildPyWithLibrary(build_py):
         if source.resolve() != target.resolve():
             shutil.copyfile(source, target)
             os.chmod(target, 0o755)
+            # Symbols and debug sections are not needed to run (about a third of the file).
+            if shutil.which("strip"):
+                subprocess.run(["strip", "--strip-unneeded", str(target)], check=False)
 
 
 class PlatformWheel(bdist_wheel):

@@ -42,6 +42,13 @@ enum ImageViews {
         guard stride >= rowBytes.partialValue || height <= 1 else {
             throw ABIError.value("\(name): row stride \(stride) bytes is shorter than a row (\(rowBytes.partialValue) bytes)")
         }
+        // The bytes the rows span: (height - 1) × stride + one row, computed without trapping on overflow.
+        if height > 1 {
+            let span = (height - 1).multipliedReportingOverflow(by: stride)
+            guard !span.overflow, !span.partialValue.addingReportingOverflow(rowBytes.partialValue).overflow else {
+                throw ABIError.value("\(name): row stride \(stride) bytes × \(height) rows is too large")
+            }
+        }
         guard stride % size == 0 else {
             throw ABIError.value("\(name): row stride \(stride) bytes is not a multiple of the \(size)-byte sample")
         }

@@ -66,7 +66,8 @@ public func pwCrop(_ image: UnsafePointer<pw_image>?, _ x: Int64, _ y: Int64, _ 
     guarded(error, errorSize) {
         let source = try ImageViews.input(image, name: "image")
         guard width >= 0, height >= 0 else { throw ABIError.value("width, height \(width), \(height): must be ≥ 0") }
-        guard x >= 0, y >= 0, x + width <= source.width, y + height <= source.height else {
+        // Subtracted, not added: x + width can overflow Int64 (a trap) for huge arguments.
+        guard x >= 0, y >= 0, width <= Int64(source.width) - x, height <= Int64(source.height) - y else {
             throw ABIError.value("region x \(x), y \(y), width \(width), height \(height): is outside the \(source.width)×\(source.height) image")
         }
         let target = try ImageViews.output(output, name: "output", width: Int(width), height: Int(height),

@@ -14,19 +14,19 @@ RUNNER = ROOT / "bench" / "python_inprocess.py"
 
 # (case, label, peer, repeats, target text, target ratio)
 CASES = [
-    ("sample-10k", "sample 10,000 points from 1000×1000×3 uint8 (the seed's case)", "numpy `img[y, x]`", 5,
+    ("sample-10k", "sample 10,000 points from 1000×1000×3 uint8 (the seed's case)", "numpy `img[y, x]`", 3,
      "≤ 1.0 ×", 1.0),
-    ("sample-10M", "sample 10,000,000 points from 15000×15000×3 uint8", "numpy `img[y, x]`", 3, "≤ 0.5 ×", 0.5),
+    ("sample-10M", "sample 10,000,000 points from 15000×15000×3 uint8", "numpy `img[y, x]`", 2, "≤ 0.5 ×", 0.5),
     ("blur-box", "variable box blur 15000×15000 uint8, uint8 radius map 1..255", "numpy summed-area table", 1,
      "≤ 0.05 ×", 0.05),
     ("quantize-centers", "12000×12000 float64 to 8 given centres (labels + values)",
-     "`np.searchsorted` on midpoints + `np.take`", 3, "≤ 0.2 ×", 0.2),
-    ("quantize-k8", "12000×12000 uint16 photo, K = 8 (labels + values)", "np.unique + cv2.kmeans + LUT", 2,
+     "`np.searchsorted` on midpoints + `np.take`", 2, "≤ 0.2 ×", 0.2),
+    ("quantize-k8", "12000×12000 uint16 photo, K = 8 (labels + values)", "np.unique + cv2.kmeans + LUT", 1,
      "≤ 0.5 ×, objective ≤ theirs", 0.5),
     ("hotpixels-scan", "hot-pixel scan of 40 JPEGs 3872×2592 (`Scan.add_files` + `detect`)",
-     "`pixelwise hotpixels scan` (CLI process)", 3, "≤ 1.1 ×", 1.1),
+     "`pixelwise hotpixels scan` (CLI process)", 2, "≤ 1.1 ×", 1.1),
     ("threads", "two Python threads each blurring its own 4000×4000 uint8 (radius map 1..64)",
-     "the same two calls one after the other", 3, "set_threads(1): ≤ 0.65 ×; default: ≤ 1.15 ×", None),
+     "the same two calls one after the other", 2, "set_threads(1): ≤ 0.65 ×; default: ≤ 1.15 ×", None),
 ]
 
 

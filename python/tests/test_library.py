@@ -68,8 +68,11 @@ expect(lambda: pixelwise.sample(image, np.array([[-2**62, 2**62]])))
 expect(lambda: pixelwise.sample(image, np.array([[np.nan, np.nan]]), interpolation="bilinear"))
 expect(lambda: pixelwise.crop(image, 2**62, 2**62, 2**62, 2**62))
 expect(lambda: pixelwise.crop(image, 0, 0, 2**40, 1))
-expect(lambda: pixelwise.blur(image, 1e300))
-expect(lambda: pixelwise.blur(image, np.full((50, 60), 1e300)))
+noisy = np.random.default_rng(1).integers(0, 256, (50, 60, 3), dtype=np.uint8)
+assert np.array_equal(pixelwise.blur(noisy, 1e300), pixelwise.blur(noisy, 60))          # huge radii: clamped
+assert np.array_equal(pixelwise.blur(noisy, np.full((50, 60), 1e300)), pixelwise.blur(noisy, 60))
+pixelwise.blur(noisy, 1e300, kernel="gaussian")
+pixelwise.blur(noisy, np.full((50, 60), 1e30), kernel="gaussian")
 expect(lambda: pixelwise.blur(image, np.full((50, 60), -np.inf)))
 expect(lambda: pixelwise.blur(image, distance_from=np.zeros((50, 60)), per_pixel=1, max_radius=5))  # no region
 expect(lambda: pixelwise.quantize(np.full((4, 4), np.inf), 2))
@@ -89,6 +92,15 @@ bad = [_abi.Image(image.ctypes.data, 60, 50, 5, 180, 0), _abi.Image(image.ctypes
        _abi.Image(None, 60, 50, 3, 180, 0), _abi.Image(image.ctypes.data, 60, 50, 3, 181, 1)]
 import ctypes
 out = np.zeros((1, 1, 3), np.uint8)
+source = _abi.Image(image.ctypes.data, 60, 50, 3, 180, 0)
+for region in [(2**62, 2**62, 2**62, 2**62), (1, 1, 2**63 - 1, 1), (-1, 0, 1, 1)]:       # Int64 overflow
+    status = _abi.pw_crop(ctypes.byref(source), *region, ctypes.byref(_abi.Image(out.ctypes.data, 1, 1, 3, 3, 0)),
+                          buffer, _abi.ERROR_SIZE)
+    assert status == _abi.PW_ERROR_VALUE, (region, status)
+huge_stride = _abi.Image(image.ctypes.data, 1, 3, 1, 2**62, 0)
+status = _abi.pw_crop(ctypes.byref(huge_stride), 0, 0, 1, 1, ctypes.byref(_abi.Image(out.ctypes.data, 1, 1, 1, 1, 0)),
+                      buffer, _abi.ERROR_SIZE)
+assert status != 0
 out_image = _abi.Image(out.ctypes.data, 1, 1, 3, 3, 0)
 for b in bad:
     status = _abi.pw_crop(ctypes.byref(b), 0, 0, 1, 1, ctypes.byref(out_image), buffer, _abi.ERROR_SIZE)
