@@ -20,7 +20,13 @@ struct BlurCommand: ParsableCommand {
         n+f weights the ring at distance n+1 by f. gaussian: a Gaussian of per-pixel σ truncated at 4σ \
         and renormalised inside the image (σ = 0 keeps the pixel). Every channel, alpha included, is \
         blurred independently. Output keeps the input's sample type (rounded, clamped) unless --dtype \
-        asks for float32/float64. Several images need --output-dir.
+        asks for float32/float64. Several images need --output-dir. Radii are in pixels; a radius past the \
+        image's size, or a σ far past its diagonal, is computed as the largest one that can change anything.
+
+        Examples:
+          pixelwise blur photo.png --radius 3.5 -o soft.png
+          pixelwise blur ortho.tif --radius-map radii.npy --dtype float32 -o blurred.tif
+          pixelwise blur image.png --distance-from regions.png --per-pixel 0.1 --max-radius 64 --kernel gaussian -o out.png
         """)
 
     @Argument(help: "The image(s) to blur.")

@@ -18,6 +18,11 @@ struct QuantizeCommand: ParsableCommand {
         pixel count with --weighting pixels). Every pixel then goes to its nearest level (ties to the lower). \
         --centers skips clustering. Colour images: choose a channel with --channel N. NaN is refused. \
         See docs/quantize.md.
+
+        Examples:
+          pixelwise quantize scan.tif -k 8 --labels labels.png -o quantized.tif
+          pixelwise quantize photo.png --channel 1 -k auto --json
+          pixelwise quantize depth.npy --centers 0.5,2,10 --dtype float64 -o levels.npy
         """)
 
     enum OutputType: String, ExpressibleByArgument {
@@ -77,7 +82,7 @@ struct QuantizeCommand: ParsableCommand {
         var mark = clock.now
         func lap(_ name: String) {
             let now = clock.now
-            timings.append((name, (now - mark).secondsValue))
+            timings.append((name, (now - mark).seconds))
             mark = now
         }
         let source = try ImageFile.read(image, options: reading.readOptions)
@@ -113,7 +118,7 @@ struct QuantizeCommand: ParsableCommand {
             throw error
         }
         lap("write")
-        timings.append(("total", (clock.now - started).secondsValue))
+        timings.append(("total", (clock.now - started).seconds))
         if json {
             Standard.output(try QuantizationReport(result, image: image, width: source.width, height: source.height,
                                                    sampleType: source.sampleType, channel: channel, timings: timings).json())
@@ -203,9 +208,4 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     static func format(_ seconds: Double) -> String { String(format: "%.4f", seconds) }
-}
-
-extension Duration {
-    /// Seconds as a `Double` (for timings).
-    fileprivate var secondsValue: Double { QuantizeJob.seconds(self) }
 }

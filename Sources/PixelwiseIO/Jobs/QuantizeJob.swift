@@ -49,11 +49,6 @@ public struct QuantizeJob: ImageOperation {
         self.streamedValues = streamedValues
     }
 
-    /// A duration in seconds.
-    public static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
 
     /// Runs the job on one image.
     public func callAsFunction<S: PixelSample>(_ image: Image<S>) throws -> Result {
@@ -62,7 +57,7 @@ public struct QuantizeJob: ImageOperation {
         var mark = clock.now
         let grey = Quantization.channel(channel, of: image)
         if image.channels > 1 {
-            timings.append(("channel", (clock.now - mark).secondsValue))
+            timings.append(("channel", (clock.now - mark).seconds))
             mark = clock.now
         }
         let levels: QuantizationLevels
@@ -76,12 +71,12 @@ public struct QuantizeJob: ImageOperation {
             mark = clock.now
         }
         let (labels, values) = try assign(grey, levels: levels)
-        timings.append(("assignment", (clock.now - mark).secondsValue))
+        timings.append(("assignment", (clock.now - mark).seconds))
         mark = clock.now
         var statistics: LevelStatistics?
         if measure {
             statistics = LevelStatistics(of: grey, levels: levels)
-            timings.append(("statistics", (clock.now - mark).secondsValue))
+            timings.append(("statistics", (clock.now - mark).seconds))
         }
         return Result(request: request, levels: levels, fit: fit, labels: labels, values: values,
                       statistics: statistics, timings: timings)
@@ -158,11 +153,6 @@ extension MutableImageBuffer {
             rowPointer(y).update(from: block.rowPointer(offset), count: width * channels)
         }
     }
-}
-
-extension Duration {
-    /// Seconds as a `Double` (for timings).
-    fileprivate var secondsValue: Double { QuantizeJob.seconds(self) }
 }
 
 /// The quantize job's report (`pixelwise quantize --json`): what was asked, the levels found, per-level
