@@ -36,7 +36,7 @@ struct InfoCommand: ParsableCommand {
         if entries.count == 1, let failure = entries[0].error { throw UsageErrorBox(message: failure) }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.keyEncodingStrategy = .convertToSnakeCase
             let data = entries.count == 1 ? try encoder.encode(entries[0]) : try encoder.encode(entries)
             Standard.output(String(decoding: data, as: UTF8.self) + "\n")
