@@ -118,6 +118,33 @@ struct TIFFRGBATests {
     }
 }
 
+@Suite("TIFF YCbCr")
+struct TIFFYCbCrTests {
+    @Test("uncompressed YCbCr (1×1 sampling) becomes RGB: neutral stays neutral, Cr raises red")
+    func ycbcr() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("ycc.tif")
+        try withTIFF(path, "w") { tiff in
+            set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(3))
+            set(tiff, TIFFTAG_IMAGELENGTH, UInt32(1))
+            set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(8))
+            set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(3))
+            set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_YCBCR)
+            set(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG)
+            set(tiff, TIFFTAG_YCBCRSUBSAMPLING, Int32(1), Int32(1))
+            set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(1))
+            var row: [UInt8] = [128, 128, 128, 235, 128, 128, 100, 128, 200]
+            #expect(TIFFWriteEncodedStrip(tiff, 0, &row, tmsize_t(row.count)) == row.count)
+        }
+        let image = try #require(try ImageFile.read(path).typed(as: UInt8.self))
+        #expect(image.channels == 3)
+        let grey = image.pixel(x: 0, y: 0), light = image.pixel(x: 1, y: 0), red = image.pixel(x: 2, y: 0)
+        #expect(Int(grey.max()!) - Int(grey.min()!) <= 2, "\(grey)")
+        #expect(light.allSatisfy { $0 > grey[0] }, "\(light)")
+        #expect(red[0] > red[1] + 60 && red[0] > red[2] + 60, "\(red)")
+    }
+}
+
 @Suite("TIFF 12-bit")
 struct TIFF12BitTests {
     @Test("12-bit strips unpack to UInt16 values 0...4095, kept as stored", arguments: [COMPRESSION_NONE, COMPRESSION_LZW])
