@@ -45,19 +45,49 @@ public enum JPEG {
         }
     }
 
-    /// The most bytes of junk between SOI and the first marker that are skipped (past it: corrupt).
+    /// The most bytes of junk skipped before one marker of the header (past it: left to libjpeg, an error).
     static let junkAfterSOILimit = 1 << 16
 
-    /// Calls `body` with `bytes`, or, when junk follows the SOI marker before the first marker (as in files
-    /// some writers produce; libjpeg warns "extraneous bytes before marker" and Pillow skips them), with a
-    /// copy that has SOI followed directly by that first marker. Junk anywhere else stays an error.
+    /// Calls `body` with `bytes`, or, when the header has junk between its marker segments (bytes that are
+    /// not a marker where one must start: after SOI, after a segment whose length overshoots, as some writers
+    /// produce — libjpeg warns "extraneous bytes before marker" and skips them, Pillow ignores the warning),
+    /// with a copy without those bytes. Only the header is walked, up to the first SOS; junk in the
+    /// entropy-coded data stays an error.
     static func withoutJunkAfterSOI<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        guard bytes.count > 4, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] != 0xFF else { return try body(bytes) }
-        var index = 2
-        let end = min(bytes.count - 1, 2 + junkAfterSOILimit)
-        while index < end, !(bytes[index] == 0xFF && bytes[index + 1] != 0x00 && bytes[index + 1] != 0xFF) { index += 1 }
-        guard index < end else { return try body(bytes) }
-        let cleaned = [0xFF, 0xD8] + Array(bytes[index...])
+        guard bytes.count > 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return try body(bytes) }
+        var junk = [Range<Int>]()
+        var position = 2
+        walk: while position + 1 < bytes.count {
+            if bytes[position] != 0xFF || bytes[position + 1] == 0x00 {
+                // Junk (FF 00 is no marker either): skip to the next byte pair that is a marker (FF, then
+                // not 00 or FF).
+                var next = position
+                let end = min(bytes.count - 1, position + junkAfterSOILimit)
+                while next < end, !(bytes[next] == 0xFF && bytes[next + 1] != 0x00 && bytes[next + 1] != 0xFF) { next += 1 }
+                guard next < end else { break walk }
+                junk.append(position..<next)
+                position = next
+                continue
+            }
+            let marker = bytes[position + 1]
+            switch marker {
+            case 0xFF: position += 1  // fill byte
+            case 0xDA, 0xD9: break walk  // SOS: entropy-coded data follows; EOI
+            case 0x01, 0xD0...0xD7: position += 2  // parameterless
+            default:
+                guard position + 3 < bytes.count else { break walk }
+                position += 2 + (Int(bytes[position + 2]) << 8 | Int(bytes[position + 3]))
+            }
+        }
+        guard !junk.isEmpty else { return try body(bytes) }
+        var cleaned = [UInt8]()
+        cleaned.reserveCapacity(bytes.count)
+        var start = 0
+        for range in junk {
+            cleaned += bytes[start..<range.lowerBound]
+            start = range.upperBound
+        }
+        cleaned += bytes[start...]
         return try cleaned.withUnsafeBytes { try body($0) }
     }
 

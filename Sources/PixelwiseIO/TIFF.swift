@@ -323,6 +323,8 @@ public enum TIFF {
         var tiled: Bool
         /// Decoded through libtiff's RGBA interface (``Reader/rgbaLayout()``), not as stored.
         var viaRGBA = false
+        /// 12-bit samples packed two to three bytes (big-endian bit order), unpacked to `UInt16`.
+        var packed12 = false
         /// Integer samples we hold as floats (signed 8/16/32-bit, unsigned 32-bit): decoded as stored, then
         /// converted exactly (``TIFF/read(_:options:)``).
         var storedInteger: (signed: Bool, bits: Int)? = nil
@@ -424,6 +426,35 @@ public enum TIFF {
                           separatePlanes: false, tiled: TIFFIsTiled(handle) != 0, viaRGBA: true)
         }
 
+        /// Decodes 12-bit strips (any compression libtiff decodes) and unpacks each row's samples, two in
+        /// three bytes, most significant bits first, into `UInt16` values 0...4095.
+        func decodePacked12(_ layout: Layout, into target: MutableRawImageView) throws {
+            let samplesPerRow = layout.width * layout.channels
+            let packedRow = (samplesPerRow * 12 + 7) / 8
+            let rowsPerStrip = min(Int(field(TIFFTAG_ROWSPERSTRIP, UInt32(UInt32.max)) ?? UInt32.max), layout.height)
+            guard rowsPerStrip > 0, Int(TIFFStripSize64(handle)) >= packedRow * min(rowsPerStrip, layout.height) else {
+                throw corrupt("12-bit strips of an unexpected size")
+            }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: packedRow * rowsPerStrip, alignment: 16)
+            defer { buffer.deallocate() }
+            for (strip, firstRow) in stride(from: 0, to: layout.height, by: rowsPerStrip).enumerated() {
+                let rows = min(rowsPerStrip, layout.height - firstRow)
+                if TIFFReadEncodedStrip(handle, UInt32(strip), buffer, tmsize_t(rows * packedRow)) < 0 {
+                    throw corrupt("cannot decode strip \(strip)")
+                }
+                for row in 0..<rows {
+                    let source = (buffer + row * packedRow).assumingMemoryBound(to: UInt8.self)
+                    let out = target.row(firstRow + row).assumingMemoryBound(to: UInt16.self)
+                    for index in 0..<samplesPerRow {
+                        let bit = index * 12, byte = bit / 8
+                        let high = UInt16(source[byte]), low = UInt16(byte + 1 < packedRow ? source[byte + 1] : 0)
+                        let pair = high << 8 | low
+                        out[index] = bit % 8 == 0 ? pair >> 4 : pair & 0x0FFF
+                    }
+                }
+            }
+        }
+
         /// Decodes through `TIFFReadRGBAImageOriented` (top-left origin) and keeps the layout's channels.
         func decodeRGBA(_ layout: Layout, into target: MutableRawImageView) throws {
             let count = layout.width * layout.height
@@ -468,6 +499,7 @@ public enum TIFF {
             switch (format, bits) {
             case (SAMPLEFORMAT_UINT, 8): sampleType = .uint8
             case (SAMPLEFORMAT_UINT, 16): sampleType = .uint16
+            case (SAMPLEFORMAT_UINT, 12): sampleType = .uint16  // unpacked, values kept (0...4095)
             case (SAMPLEFORMAT_INT, 8), (SAMPLEFORMAT_INT, 16): sampleType = .float32
             case (SAMPLEFORMAT_INT, 32), (SAMPLEFORMAT_UINT, 32): sampleType = .float64
             case (SAMPLEFORMAT_IEEEFP, 32): sampleType = .float32
@@ -509,6 +541,12 @@ public enum TIFF {
             var layout = Layout(width: Int(width), height: Int(height), channels: channels, sampleType: sampleType,
                                 separatePlanes: planar == PLANARCONFIG_SEPARATE && channels > 1,
                                 tiled: TIFFIsTiled(handle) != 0)
+            if bits == 12 {
+                guard !layout.separatePlanes, !layout.tiled else {
+                    throw ImageFileError.unsupported(path: path, detail: "12-bit TIFF in tiles or separate planes (we read 12-bit strips of interleaved samples)")
+                }
+                layout.packed12 = true
+            }
             if format == SAMPLEFORMAT_INT || bits == 32 && format == SAMPLEFORMAT_UINT {
                 layout.storedInteger = (signed: format == SAMPLEFORMAT_INT, bits: bits)
             }
@@ -535,6 +573,7 @@ public enum TIFF {
         /// Decodes every strip or tile into `target`.
         func decode(_ layout: Layout, into target: MutableRawImageView) throws {
             if layout.viaRGBA { return try decodeRGBA(layout, into: target) }
+            if layout.packed12 { return try decodePacked12(layout, into: target) }
             let sampleBytes = layout.sampleType.byteCount
             let pixelBytes = layout.channels * sampleBytes
             let planes = layout.separatePlanes ? layout.channels : 1

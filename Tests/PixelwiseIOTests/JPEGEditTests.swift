@@ -185,7 +185,7 @@ struct JPEGEditTests {
 
 @Suite("JPEG junk after SOI")
 struct JPEGJunkTests {
-    @Test("junk between SOI and the first marker is skipped by every JPEG reader here, as Pillow does")
+    @Test("junk between header segments is skipped by every JPEG reader here, as Pillow does")
     func junk() throws {
         let folder = TemporaryFolder()
         let clean = folder.file("clean.jpg"), junk = folder.file("junk.jpg"), out = folder.file("out.jpg")
@@ -201,5 +201,23 @@ struct JPEGJunkTests {
         #expect(try JPEG.readCoefficients(junk) == (try JPEG.readCoefficients(clean)))
         try JPEG.writeEdited(decoded, original: decoded, source: junk, to: out)
         #expect(try JPEG.readCoefficients(out).components == (try JPEG.readCoefficients(clean)).components)
+        // Junk between later header segments too: after the JFIF APP0 (20 bytes in), FF 00 (no marker) and text.
+        let between = folder.file("between.jpg")
+        writeBytes(Array(encoded[0..<20]) + [0xFF, 0x00, 0x00, 0x02, 0x41] + Array(encoded[20...]), to: between)
+        #expect(try ImageFile.read(between) == decoded)
+        #expect(try ImageFile.readMetadata(between) == (try ImageFile.readMetadata(clean)))
+    }
+
+    @Test("junk inside the entropy-coded data stays an error")
+    func junkInTheScan() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("bad.jpg")
+        let image = photoLikeImage(width: 64, height: 64, channels: 1, seed: 12)
+        var encoded = try JPEGEditTests.encode(image, subsampling: TJSAMP_GRAY, progressive: false, quality: 85)
+        let sos = try #require((0..<encoded.count - 1).first { encoded[$0] == 0xFF && encoded[$0 + 1] == 0xDA })
+        encoded.insert(contentsOf: [0xFF, 0xD3], at: sos + 40)  // a stray restart marker mid-scan
+        writeBytes(encoded, to: path)
+        let error = imageFileError { _ = try ImageFile.read(path) }
+        #expect(isCorrupt(error, .jpeg), "got \(String(describing: error))")
     }
 }

@@ -117,3 +117,69 @@ struct TIFFRGBATests {
         #expect(reddish[0] > reddish[1] + 40)
     }
 }
+
+@Suite("TIFF YCbCr")
+struct TIFFYCbCrTests {
+    @Test("uncompressed YCbCr (1×1 sampling) becomes RGB: neutral stays neutral, Cr raises red")
+    func ycbcr() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("ycc.tif")
+        try withTIFF(path, "w") { tiff in
+            set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(3))
+            set(tiff, TIFFTAG_IMAGELENGTH, UInt32(1))
+            set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(8))
+            set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(3))
+            set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_YCBCR)
+            set(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG)
+            set(tiff, TIFFTAG_YCBCRSUBSAMPLING, Int32(1), Int32(1))
+            set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(1))
+            var row: [UInt8] = [128, 128, 128, 235, 128, 128, 100, 128, 200]
+            #expect(TIFFWriteEncodedStrip(tiff, 0, &row, tmsize_t(row.count)) == row.count)
+        }
+        let image = try #require(try ImageFile.read(path).typed(as: UInt8.self))
+        #expect(image.channels == 3)
+        let grey = image.pixel(x: 0, y: 0), light = image.pixel(x: 1, y: 0), red = image.pixel(x: 2, y: 0)
+        #expect(Int(grey.max()!) - Int(grey.min()!) <= 2, "\(grey)")
+        #expect(light.allSatisfy { $0 > grey[0] }, "\(light)")
+        #expect(red[0] > red[1] + 60 && red[0] > red[2] + 60, "\(red)")
+    }
+}
+
+@Suite("TIFF 12-bit")
+struct TIFF12BitTests {
+    @Test("12-bit strips unpack to UInt16 values 0...4095, kept as stored", arguments: [COMPRESSION_NONE, COMPRESSION_LZW])
+    func twelveBit(compression: Int32) throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("12.tif")
+        let width = 7, height = 5, channels = 3
+        let values = (0..<(width * height * channels)).map { ($0 * 1237 + 11) % 4096 }
+        try withTIFF(path, "w") { tiff in
+            set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(width))
+            set(tiff, TIFFTAG_IMAGELENGTH, UInt32(height))
+            set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(12))
+            set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(channels))
+            set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB)
+            set(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG)
+            set(tiff, TIFFTAG_COMPRESSION, compression)
+            set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(2))
+            let rowBytes = (width * channels * 12 + 7) / 8
+            for y in 0..<height {
+                var row = [UInt8](repeating: 0, count: rowBytes)
+                for x in 0..<(width * channels) {
+                    let value = values[y * width * channels + x], bit = x * 12
+                    if bit % 8 == 0 {
+                        row[bit / 8] = UInt8(value >> 4)
+                        row[bit / 8 + 1] |= UInt8((value & 0xF) << 4)
+                    } else {
+                        row[bit / 8] |= UInt8(value >> 8)
+                        row[bit / 8 + 1] = UInt8(value & 0xFF)
+                    }
+                }
+                #expect(TIFFWriteScanline(tiff, &row, UInt32(y), 0) == 1)
+            }
+        }
+        #expect(try ImageFile.info(path).sampleType == .uint16)
+        #expect(try ImageFile.read(path) == .uint16(Image(width: width, height: height, channels: channels,
+                                                          samples: values.map { UInt16($0) })))
+    }
+}

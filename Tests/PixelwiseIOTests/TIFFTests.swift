@@ -237,7 +237,7 @@ struct TIFFTests {
 
     @Test("unsupported sample types and layouts get a clear error", arguments: [
         (UInt16(64), UInt16(2), UInt16(1)),   // signed 64-bit (not exact in float64)
-        (UInt16(12), UInt16(1), UInt16(1)),   // 12-bit
+        (UInt16(24), UInt16(1), UInt16(1)),   // 24-bit
         (UInt16(8), UInt16(1), UInt16(5)),    // CMYK
     ])
     func unsupported(_ shape: (bits: UInt16, format: UInt16, photometric: UInt16)) throws {
