@@ -96,6 +96,14 @@ pw_status pw_read(const char *path, int64_t page, int64_t max_pixels, pw_buffer 
 pw_status pw_write(const char *path, const pw_image *image, int32_t jpeg_quality, int32_t png_level,
                    const char *tiff_compression, char *error, size_t error_size);
 
+/* pw_write, carrying the metadata of the image file `like` (EXIF with GPS and orientation, XMP, ICC profile,
+ * TIFF resolution and GeoTIFF/GDAL tags: whatever the target format can hold, docs/FORMATS.md), as the CLI does
+ * for an output derived from one input. `offset_x`, `offset_y`: the output is the region of `like` whose
+ * top-left pixel is there (the georeference moves with it); 0, 0 for a whole image. `like` NULL: pw_write. */
+pw_status pw_write_like(const char *path, const pw_image *image, int32_t jpeg_quality, int32_t png_level,
+                        const char *tiff_compression, const char *like, int64_t offset_x, int64_t offset_y,
+                        char *error, size_t error_size);
+
 /* ---- Sampling ---------------------------------------------------------------------------------------------- */
 #define PW_POINTS_INT64 0
 #define PW_POINTS_FLOAT64 1

@@ -45,6 +45,14 @@ func compacted(_ image: AnyImage) -> AnyImage {
 public func pwWrite(_ path: UnsafePointer<CChar>?, _ image: UnsafePointer<pw_image>?, _ jpegQuality: Int32,
                     _ pngLevel: Int32, _ tiffCompression: UnsafePointer<CChar>?,
                     _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {
+    pwWriteLike(path, image, jpegQuality, pngLevel, tiffCompression, nil, 0, 0, error, errorSize)
+}
+
+@_cdecl("pw_write_like")
+public func pwWriteLike(_ path: UnsafePointer<CChar>?, _ image: UnsafePointer<pw_image>?, _ jpegQuality: Int32,
+                        _ pngLevel: Int32, _ tiffCompression: UnsafePointer<CChar>?, _ like: UnsafePointer<CChar>?,
+                        _ offsetX: Int64, _ offsetY: Int64,
+                        _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {
     guarded(error, errorSize) {
         let path = try string(path, name: "path")
         let source = try ImageViews.input(image, name: "image")
@@ -65,6 +73,12 @@ public func pwWrite(_ path: UnsafePointer<CChar>?, _ image: UnsafePointer<pw_ima
             options.tiffCompression = value
         }
         guard !source.isEmpty else { throw ABIError.value("image: is empty (\(source.width)×\(source.height)); nothing to write") }
+        if let like {
+            let likePath = String(cString: like)
+            guard offsetX >= 0, offsetY >= 0 else { throw ABIError.value("offset \(offsetX), \(offsetY): must be ≥ 0") }
+            let metadata = try ImageFile.readMetadata(likePath)
+            options.metadata = offsetX == 0 && offsetY == 0 ? metadata : metadata.cropped(x: Int(offsetX), y: Int(offsetY))
+        }
         try ImageFile.write(source, to: path, options: options)
     }
 }

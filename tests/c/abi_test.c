@@ -246,6 +246,11 @@ static void test_files(const char *folder) {
     CHECK(read.width == 3 && read.height == 4 && read.channels == 2 && read.sample_type == PW_UINT16, "read geometry");
     CHECK(memcmp(read.data, data, sizeof data) == 0, "PNG round trip differs");
     pw_buffer_free(buffer);
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s/abi-test-like.png", folder);
+    OK(pw_write_like(copy, &image, 0, -1, NULL, path, 0, 0, error, sizeof error));
+    CHECK(pw_write_like(copy, &image, 0, -1, NULL, "/nonexistent/like.png", 0, 0, error, sizeof error) == PW_ERROR_NOT_FOUND,
+          "missing like file accepted");
     CHECK(pw_read("/nonexistent/x.png", 0, 0, &buffer, &read, error, sizeof error) == PW_ERROR_NOT_FOUND, "missing file");
     CHECK(strstr(error, "/nonexistent/x.png") != NULL, "message: %s", error);
     snprintf(path, sizeof path, "%s/abi-test.unknown", folder);
