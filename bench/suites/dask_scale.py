@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -318,15 +319,16 @@ def case_scan_200(args):
             print(f"    {side} run {i + 1}: {(ours_runs if side == 'ours' else peer_runs)[-1]:.3f} s", flush=True)
     same = ([(d.x, d.y, d.channel, d.kind) for d in result.candidates]
             == [(c["x"], c["y"], c.get("channel", 0), c["kind"]) for c in report["candidates"]])
-    # The CLI's JSON prints scores with one decimal: compare at that precision.
-    worst = max((abs(round(d.score, 1) - c["score"]) for d, c in zip(result.candidates, report["candidates"])),
-                default=0.0)
+    # The CLI's JSON prints scores with 4 significant digits (586.5, 1178): compare at that precision.
+    worst = max((abs(d.score - c["score"]) / (0.5 * 10 ** (math.floor(math.log10(abs(c["score"]))) - 3))
+                 for d, c in zip(result.candidates, report["candidates"]) if c["score"]), default=0.0)
     client.close()
     cluster.close()
     return {"ours_s": statistics.median(ours_runs), "peer_s": statistics.median(peer_runs), "ours_runs": ours_runs,
             "peer_runs": peer_runs,
             "note": f"{frames} frames {size}; candidates {'identical' if same else '**DIFFERENT**'} "
-                    f"({len(result.candidates)}), scores equal to the CLI's one decimal (largest difference {worst:.2g}); "
+                    f"({len(result.candidates)}), scores {'equal to' if worst <= 1 else '**not** equal to'} the CLI's printed 4 "
+                    f"significant digits; "
                     f"threads per worker {args.threads or 'library default'}; cluster start {started:.1f} s."}
 
 
