@@ -86,5 +86,5 @@ def report(ctx, results):
             "(inputs already in memory, not timed); times are medians; peak memory is the largest growth of the "
             "process's resident set during a call, sampled every 2 ms (the inputs are not counted). "
             "The release build of the library (`pip install ./python`), on a 2-core machine shared with other "
-            "work: read the ratios, not the absolute times. `bench/run.sh python_inprocess` reruns it.", ""]
+            "work: read the ratios, not the absolute times. `bench/run.sh python` reruns it.", ""]
     return "\n".join(text + rows + [""] + notes) + "\n"
