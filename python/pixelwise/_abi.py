@@ -148,6 +148,8 @@ pw_get_threads = _declare("pw_get_threads", c_int64)
 pw_buffer_free = _declare("pw_buffer_free", None, _P)
 pw_read = _declare("pw_read", c_int32, c_char_p, c_int64, c_int64, _PP, _IMG, *_ERR)
 pw_write = _declare("pw_write", c_int32, c_char_p, _IMG, c_int32, c_int32, c_char_p, *_ERR)
+pw_write_like = _declare("pw_write_like", c_int32, c_char_p, _IMG, c_int32, c_int32, c_char_p, c_char_p, c_int64,
+                         c_int64, *_ERR)
 pw_sample = _declare("pw_sample", c_int32, _IMG, _P, c_int32, c_int64, c_int32, _P, *_ERR)
 pw_crop = _declare("pw_crop", c_int32, _IMG, c_int64, c_int64, c_int64, c_int64, _IMG, *_ERR)
 pw_blur = _declare("pw_blur", c_int32, _IMG, POINTER(Radius), c_int32, _IMG, *_ERR)

@@ -161,7 +161,8 @@ def read(path: PathLike, *, page: int = 0, max_pixels: int | None = None) -> np.
 
 
 def write(path: PathLike, array: npt.ArrayLike, *, quality: int | None = None, png_level: int | None = None,
-          tiff_compression: Literal["none", "lzw", "deflate"] | None = None) -> None:
+          tiff_compression: Literal["none", "lzw", "deflate"] | None = None, like: PathLike | None = None,
+          offset: tuple[int, int] = (0, 0)) -> None:
     """Write an array to an image file; the format comes from the extension.
 
     ``.png``, ``.jpg``/``.jpeg``, ``.tif``/``.tiff``, ``.npy``, ``.pgm``/``.ppm``, as ``pixelwise``'s
@@ -180,6 +181,13 @@ def write(path: PathLike, array: npt.ArrayLike, *, quality: int | None = None, p
         PNG compression level 0-9 (default 1, fast).
     tiff_compression : {"none", "lzw", "deflate"}, optional
         TIFF compression (default deflate).
+    like : str or os.PathLike, optional
+        An image file whose metadata (EXIF with GPS and orientation, XMP, ICC profile, TIFF resolution,
+        GeoTIFF tags: whatever the target format can hold) the output carries, as the CLI does for an output
+        derived from one input.
+    offset : (int, int)
+        With ``like``: the output is the region of ``like`` whose top-left pixel is at (x, y); the
+        georeference moves with it.
 
     Raises
     ------
@@ -202,8 +210,15 @@ def write(path: PathLike, array: npt.ArrayLike, *, quality: int | None = None, p
     if tiff_compression is not None and tiff_compression not in ("none", "lzw", "deflate"):
         raise PixelwiseValueError(f"tiff_compression={tiff_compression!r}: must be 'none', 'lzw' or 'deflate'")
     error = _error_buffer()
-    status = _abi.pw_write(encoded, _byref(image), int(quality or 0), -1 if png_level is None else int(png_level),
-                           tiff_compression.encode() if tiff_compression else None, error, _ERROR_SIZE)
+    if like is None:
+        status = _abi.pw_write(encoded, _byref(image), int(quality or 0), -1 if png_level is None else int(png_level),
+                               tiff_compression.encode() if tiff_compression else None, error, _ERROR_SIZE)
+    else:
+        offset_x, offset_y = (int(v) for v in offset)
+        status = _abi.pw_write_like(encoded, _byref(image), int(quality or 0),
+                                    -1 if png_level is None else int(png_level),
+                                    tiff_compression.encode() if tiff_compression else None,
+                                    _path_arg(like, "like"), offset_x, offset_y, error, _ERROR_SIZE)
     if status:
         _abi.raise_status(status, error)
 
@@ -478,8 +493,13 @@ def distance_transform(mask: npt.ArrayLike) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (H, W) float32: 0 on the regions; +inf everywhere when the mask has no nonzero pixel. This is
-        ``scipy.ndimage.distance_transform_edt(mask == 0)``, in float32.
+        (H, W) float32: 0 on the regions. This is ``scipy.ndimage.distance_transform_edt(mask == 0)``, in
+        float32.
+
+    Raises
+    ------
+    ValueError
+        If the mask has no nonzero pixel (every distance would be infinite), as the CLI.
 
     Examples
     --------
@@ -495,9 +515,6 @@ def distance_transform(mask: npt.ArrayLike) -> np.ndarray:
     error = _error_buffer()
     status = _abi.pw_distance_transform(_byref(pw_mask), _byref(out_image), error, _ERROR_SIZE)
     if status:
-        if status == _abi.PW_ERROR_VALUE and not np.any(keep):
-            out.fill(np.inf)          # no region: infinitely far (the header's contract; this build refuses it)
-            return out
         _abi.raise_status(status, error)
     return out
 

@@ -145,8 +145,10 @@ def test_distance_transform_equals_scipy(shape, mask_dtype):
     assert np.array_equal(ours, distance_transform_edt(mask == 0).astype(np.float32))
 
 
-def test_distance_transform_of_an_empty_mask_is_infinite():
-    assert np.all(np.isinf(pixelwise.distance_transform(np.zeros((3, 4), bool))))
+def test_distance_transform_of_an_empty_mask_is_refused():
+    with pytest.raises(ValueError, match="mask") as info:
+        pixelwise.distance_transform(np.zeros((3, 4), bool))
+    assert isinstance(info.value, pixelwise.Error)
 
 
 def test_inputs_are_not_modified():

@@ -77,8 +77,9 @@ def test_read_errors(tmp_path):
     with pytest.raises(MemoryError) as info:
         pixelwise.read(tmp_path / "big.png", max_pixels=50)
     assert isinstance(info.value, pixelwise.Error) and "big.png" in str(info.value)
-    with pytest.raises(ValueError, match="page"):
+    with pytest.raises((ValueError, OSError), match="page") as info:
         pixelwise.read(tmp_path / "big.png", page=1)
+    assert isinstance(info.value, pixelwise.Error)
     with pytest.raises(TypeError, match="path"):
         pixelwise.read(12.5)
 
@@ -100,3 +101,14 @@ def test_write_errors(tmp_path):
     with pytest.raises(ValueError, match="tiff_compression"):
         pixelwise.write(tmp_path / "a.tif", image, tiff_compression="zip")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_like_carries_the_source_and_writes_the_pixels(tmp_path):
+    rng = np.random.default_rng(3)
+    image = random_image(rng, np.uint8, 20, 30, 3)
+    pixelwise.write(tmp_path / "source.tif", image)
+    pixelwise.write(tmp_path / "derived.tif", image[2:12, 5:25], like=tmp_path / "source.tif", offset=(5, 2))
+    assert np.array_equal(pixelwise.read(tmp_path / "derived.tif"), image[2:12, 5:25])
+    with pytest.raises(FileNotFoundError, match="missing.tif"):
+        pixelwise.write(tmp_path / "other.tif", image, like=tmp_path / "missing.tif")
+
