@@ -182,9 +182,9 @@ def test_blur_distance_mode_chunks_without_region(client):
     image = image_of(np.random.default_rng(8), np.uint16, (300, 300))
     mask = np.zeros((300, 300), bool)
     mask[5, 7] = True  # far from most chunks: their blocks hold no region pixel
-    got = pwd.blur(chunked(image, (50, 50)), distance_from=mask, per_pixel=0.5, max_radius=9).compute()
+    got = pwd.blur(chunked(image, (75, 75)), distance_from=mask, per_pixel=0.5, max_radius=9).compute()
     assert np.array_equal(got, pixelwise.blur(image, distance_from=mask, per_pixel=0.5, max_radius=9))
-    got = pwd.blur(chunked(image, (50, 50)), distance_from=mask, per_pixel=0, max_radius=9).compute()
+    got = pwd.blur(chunked(image, (75, 75)), distance_from=mask, per_pixel=0, max_radius=9).compute()
     assert np.array_equal(got, pixelwise.blur(image, distance_from=mask, per_pixel=0, max_radius=9))
 
 
