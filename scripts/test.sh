@@ -22,5 +22,5 @@ echo "test: parity tests against numpy/scipy (and Pillow for the codecs)" >&2
 PIXELWISE="$(swift build --show-bin-path)/pixelwise" "$venv/bin/python" -m pytest -q parity
 
 echo "test: the Python package (python/tests) in $venv" >&2
-"$venv/bin/pip" install --quiet ./python
+"$venv/bin/pip" install --quiet "./python[dask]"
 PIXELWISE="$(swift build --show-bin-path)/pixelwise" "$venv/bin/python" -m pytest -q python/tests
