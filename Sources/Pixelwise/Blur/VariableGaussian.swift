@@ -497,6 +497,14 @@ import Darwin
                 }
             }
             ensureInput(upTo: y + tables.fineReach)
+            // Every depth advances with the rows, whether this row uses it or not: a depth first used far below
+            // the band's first row would otherwise catch up from finer rows its ring no longer holds (a σ map
+            // rising down the image trapped there). The targets are what a row using every level requests,
+            // which the ring capacities are built for; decimated rows depend only on the input, so results
+            // are unchanged.
+            for depth in stride(from: tables.maximumDepth, through: 1, by: -1) {
+                ensureDecimated(depth, upTo: Int(tables.cubicY[depth][y].first) + 3 + tables.depthReach[depth])
+            }
             for k in 0..<levelCount {
                 let level = levels[k]
                 sparse[k] = level.depth == 0 && level.reach > 0 && uses[k] * level.weights.count * 4 < width
