@@ -33,4 +33,16 @@ struct FuzzFindingsTests {
         guard case .failure(let error) = try read(bytes) else { Issue.record("read a damaged state"); return }
         #expect("\(error)".contains("fuzz.state"))
     }
+
+    /// FuzzTIFF, crash-31e1f341…: a BigTIFF whose first directory offset is 0xFFFF…: adding 8 to it to check
+    /// for a cut file overflowed `UInt64` (TIFF.swift, directoryIsPastEnd).
+    static let bigTIFFOffset = Array(Data(base64Encoded: "SUkrALn9//////////////////////////////////////////////////////+7/2CAhp7AWwABAA==")!)
+
+    @Test func bigTIFFWithAHugeDirectoryOffsetIsAnError() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("fuzz.tif")
+        writeBytes(Self.bigTIFFOffset, to: path)
+        #expect(throws: (any Error).self) { try ImageFile.read(path) }
+        #expect(throws: (any Error).self) { try ImageFile.info(path) }
+    }
 }
