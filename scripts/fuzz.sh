@@ -111,8 +111,8 @@ for op in range(8):
         -artifact_prefix="$findings/" -close_fd_mask=1 >"$log" 2>&1
     code=$?
     set -e
-    execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-    cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+    execs=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    cov=$(grep -aEo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     units=$(find "$corpus" -type f | wc -l)
     result=$([ $code -eq 0 ] && echo clean || echo "FINDING (exit $code): $(ls -t "$findings" | head -1)")
     line="$t ${seconds}s execs=${execs:-?} ${cov:-cov: ?} corpus=$units $result"

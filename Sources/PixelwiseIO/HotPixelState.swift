@@ -159,15 +159,29 @@ public enum HotPixelStateFile {
         }
         let geometry = HotPixelGeometry(width: Int(width), height: Int(height), channels: Int(channels), sampleType: sampleType,
                                         cfa: cfaCode == 0 ? nil : CFAPattern.allCases[cfaCode - 1], method: method)
-        let frames = Int(get(48, 8))
+        // Sizes from the header are checked before any arithmetic on them: a damaged header must be an error,
+        // not an overflow trap (found by fuzzing: fuzz/findings/FuzzState).
+        let frameField = get(48, 8)
+        guard frameField <= UInt64(Int32.max) else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "frame count \(frameField)")
+        }
+        let frames = Int(frameField)
+        // Bytes per sample in the arrays: a running sum and sum of squares (8), plus two extrema for residuals.
+        let perSample = 8 + (method == .residual ? 2 * sampleType.byteCount : 0)
+        let (pixels, overflow) = Int(width).multipliedReportingOverflow(by: Int(height))
+        guard !overflow, pixels <= (Int.max / 4 - headerSize) / (Int(channels) * perSample) else {
+            throw HotPixelStateError.invalidHeader(path: path, detail: "size \(width)×\(height)×\(channels) is larger than any file")
+        }
         let n = geometry.sampleCount
-        let arraysEnd = headerSize + 8 * n + (method == .residual ? 2 * n * sampleType.byteCount : 0)
+        let arraysEnd = headerSize + n * perSample
         guard bytes.count >= arraysEnd + 16 else {
             throw HotPixelStateError.truncated(path: path, expected: arraysEnd + 16, actual: bytes.count)
         }
         let listLength = get(arraysEnd, 8)
         guard listLength < UInt64(bytes.count) else {
-            throw HotPixelStateError.truncated(path: path, expected: arraysEnd + 16 + Int(clamping: listLength), actual: bytes.count)
+            let declared = Int(clamping: listLength)
+            throw HotPixelStateError.truncated(path: path, expected: declared > Int.max - arraysEnd - 16 ? Int.max : arraysEnd + 16 + declared,
+                                               actual: bytes.count)
         }
         let expected = arraysEnd + 8 + Int(listLength) + 8
         guard bytes.count == expected else {

@@ -676,7 +676,8 @@ public enum TIFF {
         let isBig = number(2..<4) == 43
         if isBig {
             guard prefix.count >= 16 else { return true }
-            return number(8..<16) + 8 > UInt64(fileSize)
+            let offset = number(8..<16)  // any 64-bit value: + 8 could overflow (found by FuzzTIFF)
+            return offset > UInt64(fileSize) || UInt64(fileSize) - offset < 8
         }
         return number(4..<8) + 2 > UInt64(fileSize)
     }

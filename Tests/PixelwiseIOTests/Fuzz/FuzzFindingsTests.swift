@@ -1,0 +1,48 @@
+import Foundation
+@testable import PixelwiseIO
+import Testing
+
+/// Inputs found by the fuzz targets (scripts/fuzz.sh, docs/reliability.md), each a clean error now. The
+/// original files are in fuzz/findings/<target>/.
+@Suite("Fuzz findings")
+struct FuzzFindingsTests {
+    /// FuzzState, crash-63087f7a…: a list length near 2^64 overflowed `Int` while the error message computed
+    /// the size the file should have had (HotPixelState.swift, "arithmetic overflow" trap).
+    static let stateListLength = Array(Data(base64Encoded: "UFhIT1RTVAABAAAAQAAAAAwAAAAAAAAACAAAAAAAAAABAAAAAQACAQQAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAFVViUIAAIpCVVWLQququkKrqr5CVVW1QquqlkIAAJpCq6qeQgAAoEJWVZtCVlWZQquqikKrqoxCq6qOQlVVp0JVVb1CVVWjQlVVlUJVVZlCVVWfQquqoEKrqpxCq6qYQquqjEKrqo5CAACSQgAAkkJVVZFCq6qQQgAAmEJVVZtCAACcQquqmEJVVZlCAACYQlVVjULb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29vb2wAAkEIAAJJCq6qSQquqlEKrqpBCAACYQquqrEKrqqJCq6qYQquqmEIAAJhCVVWPQquqjkIAAI5Cq6qOQlVVl0KrqpRCq6qUQgAAkkKrqpRCAACaQlVVl0JVVZlCq6qQQlVVj0JVVYtCVVWLQquqlEKrqpZCVVWVQquqkEJVVZFCVVWVQgAAlkIAAJpCq6qQQlVVlUJVVZdCq6qUQlVVk0IAAJhCVVWVQquqkkKrqpJCVVWXQquqmkJVVZlCVVWVQlVVpUJWVatCq6qgQquqlkJVVZFCVVWXQquqlkJVVZVCVVWXQgAAmkKrqppCVlWhQwAAq0NXVcxDqypsRatKYkWryhJFVJWdRAAAl0RUVZpEAMCgRFOVxUSqKgNFVVWcQ1RVsUNUVdRDVVW4RKvKPkWsqkhEVlWBRFaVg0RWFYVEVJWLRFQVqERUleNEVVW0Q1RVsUMAAO1DAIAIRKwqIkSpKkVEAIBJRKwqUEQAAGBEVBWQRFYVmEQAQLlEVlW6QwAAwUMAAO1DqioARKkqLUSpKiBEAIAjRKoqX0SqKitEqSpmRFSVh0QAQKhEVlXqQ1RV5UMAANBDVFXUQ6wqQ0RTVf5DqSoURAAAGESpKjBEAIBHRFZVjkRWlaREqqoMRFdV8ENXVf5DV1X0Q1NV9ENUVapDWFXlQ1NV7EOsKgxErCo8RADAi0QAQJ9EVFXiQ6wqJkSsKmdEqiorRFdV1EMAAN9DV1XIQ1NV0UOqKgdErCoeRKkqVERWlYpEV1X+Q1aVv0RTFf5EVFWGRFRVukOuqkhDWFX+Q1NVxEOsKglErKoQRACANESpqnREUAAAAAAAAAAvdG1wL3RtcC5pblVzT0cxWFdXL2YwLnBuZwovdG1wL3RtcC5pblVzT0cxWFdXL2YxLnBuZwovdG1wL3RtcC5pblVzT0cxWFdXL2YyLnBuZzicUJCkSSgb")!)
+
+    func read(_ bytes: [UInt8]) throws -> Result<HotPixelStateFile.Contents, any Error> {
+        let folder = try TemporaryFolder()
+        let path = folder.file("fuzz.state")
+        writeBytes(bytes, to: path)
+        return Result { try HotPixelStateFile.read(path) }
+    }
+
+    @Test func stateWithAHugeListLengthIsAnError() throws {
+        guard case .failure(let error) = try read(Self.stateListLength) else { Issue.record("read a damaged state"); return }
+        #expect("\(error)".contains("fuzz.state"))
+    }
+
+    /// The same header with the other sizes pushed to the edges: huge width × height × channels (the arrays'
+    /// size overflowed too), and a frame count past `Int`.
+    @Test(arguments: [(16, UInt64(1) << 31 - 1, 8), (24, UInt64(1) << 31 - 1, 8), (48, UInt64.max, 8), (48, UInt64(1) << 40, 8)])
+    func stateWithHugeHeaderFieldsIsAnError(offset: Int, value: UInt64, size: Int) throws {
+        var bytes = Self.stateListLength
+        if offset == 24 { for i in 0..<8 { bytes[16 + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) } }
+        for i in 0..<size { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        bytes[32] = 4
+        guard case .failure(let error) = try read(bytes) else { Issue.record("read a damaged state"); return }
+        #expect("\(error)".contains("fuzz.state"))
+    }
+
+    /// FuzzTIFF, crash-31e1f341…: a BigTIFF whose first directory offset is 0xFFFF…: adding 8 to it to check
+    /// for a cut file overflowed `UInt64` (TIFF.swift, directoryIsPastEnd).
+    static let bigTIFFOffset = Array(Data(base64Encoded: "SUkrALn9//////////////////////////////////////////////////////+7/2CAhp7AWwABAA==")!)
+
+    @Test func bigTIFFWithAHugeDirectoryOffsetIsAnError() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("fuzz.tif")
+        writeBytes(Self.bigTIFFOffset, to: path)
+        #expect(throws: (any Error).self) { try ImageFile.read(path) }
+        #expect(throws: (any Error).self) { try ImageFile.info(path) }
+    }
+}
