@@ -41,6 +41,9 @@ func classify(_ error: any Error) -> (Int32, String) {
     case let e as QuantizationError: return (PW_ERROR_VALUE, e.description)
     case let e as DefectCorrectionError: return (PW_ERROR_VALUE, e.description)
     case let e as HotPixelStateError: return (PW_ERROR_VALUE, e.description)
+    case let e as HotPixelScanError:
+        if case .noUsableFrame = e { return (PW_ERROR_IO, e.description) }
+        return (PW_ERROR_VALUE, e.description)
     case let e as CustomStringConvertible: return (PW_ERROR_IO, e.description)
     default: return (PW_ERROR_INTERNAL, "internal error: \(error)")
     }
