@@ -575,6 +575,20 @@ def _parse_k(k: Any) -> tuple[int, int, int]:
     return int(k), 0, 0
 
 
+
+def checked_channel(channel: int | None, channels: int) -> int:
+    """The channel to quantize: `channel` checked against the image's `channels` (None: the only one)."""
+    if channel is None:
+        if channels > 1:
+            raise PixelwiseValueError(f"image: {channels} channels; choose one with channel=0..{channels - 1}")
+        return 0
+    if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
+        raise PixelwiseTypeError(f"channel: expected an int, got {type(channel).__name__}")
+    if not 0 <= channel < channels:
+        raise PixelwiseValueError(f"channel={channel}: the image has {channels} channel"
+                                  f"{'' if channels == 1 else 's'} (0..{channels - 1})")
+    return int(channel)
+
 def quantize(image: npt.ArrayLike, k: int | str | None = None, *, centers: npt.ArrayLike | None = None,
              weighting: Literal["unique", "pixels"] = "unique", method: Literal["optimal", "lloyd"] = "optimal",
              channel: int | None = None, dtype: Literal["same", "float64"] | npt.DTypeLike | None = None,
@@ -645,15 +659,7 @@ def quantize(image: npt.ArrayLike, k: int | str | None = None, *, centers: npt.A
     array = normalize(image, "image")
     pw_image, keep = describe(array, "image")
     channels = pw_image.channels
-    if channel is None:
-        if channels > 1:
-            raise PixelwiseValueError(f"image: {channels} channels; choose one with channel=0..{channels - 1}")
-        channel = 0
-    elif isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
-        raise PixelwiseTypeError(f"channel: expected an int, got {type(channel).__name__}")
-    elif not 0 <= channel < channels:
-        raise PixelwiseValueError(f"channel={channel}: the image has {channels} channel"
-                                  f"{'' if channels == 1 else 's'} (0..{channels - 1})")
+    channel = checked_channel(channel, channels)
     error = _error_buffer()
     objective: float | None = None
     if centers is not None:

@@ -46,6 +46,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
                       "(dask[array], distributed, zarr, tifffile)") from error
 
 import pixelwise
+from pixelwise import _core
 from pixelwise import hotpixels as _hotpixels
 from pixelwise import PixelwiseTypeError, PixelwiseValueError
 
@@ -589,15 +590,7 @@ def quantize(array: Any, k: int | str | None = None, *, centers: Any = None,
     channels = _check_image(image, "array")
     if (k is None) == (centers is None):
         raise PixelwiseValueError("k and centers: give exactly one (k levels to find, or the centers to use)")
-    if channel is None:
-        if channels > 1:
-            raise PixelwiseValueError(f"image: {channels} channels; choose one with channel=0..{channels - 1}")
-        channel = 0
-    elif isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
-        raise PixelwiseTypeError(f"channel: expected an int, got {type(channel).__name__}")
-    elif not 0 <= channel < channels:
-        raise PixelwiseValueError(f"channel={channel}: the image has {channels} channel"
-                                  f"{'' if channels == 1 else 's'} (0..{channels - 1})")
+    channel = _core.checked_channel(channel, channels)
     plane = image[:, :, channel] if image.ndim == 3 else image
     # Options, dtype and given centres checked (and the output dtypes found) by the library on one pixel.
     probe = np.zeros((1, 1), plane.dtype)
