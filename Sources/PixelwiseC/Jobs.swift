@@ -153,12 +153,3 @@ public func pwDistanceTransform(_ mask: UnsafePointer<pw_image>?, _ output: Unsa
         }
     }
 }
-
-/// The distance transform of a mask of any sample type.
-struct DistanceOf: ImageOperation {
-    typealias Failure = BlurError
-    let name: String
-    func callAsFunction<S: PixelSample>(_ mask: Image<S>) throws(BlurError) -> DistanceTransform {
-        try DistanceTransform(mask: mask, sourceName: name)
-    }
-}

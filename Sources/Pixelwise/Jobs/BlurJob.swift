@@ -63,11 +63,12 @@ public enum RadiusSource: Sendable {
     }
 }
 
-/// The distance transform of a mask of any sample type.
-struct DistanceOf: ImageOperation {
-    typealias Failure = BlurError
-    let name: String
-    func callAsFunction<S: PixelSample>(_ mask: Image<S>) throws(BlurError) -> DistanceTransform {
+/// The distance transform of a mask of any sample type (`name` names the mask in errors).
+public struct DistanceOf: ImageOperation {
+    public typealias Failure = BlurError
+    public let name: String
+    public init(name: String) { self.name = name }
+    public func callAsFunction<S: PixelSample>(_ mask: Image<S>) throws(BlurError) -> DistanceTransform {
         try DistanceTransform(mask: mask, sourceName: name)
     }
 }

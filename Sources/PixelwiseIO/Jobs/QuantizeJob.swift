@@ -274,8 +274,8 @@ public struct QuantizationReport: Encodable {
         init?(intValue: Int) { nil }
     }
 
-    /// Writes the keys in a fixed order; optional fields that do not apply are left out, except `channel` and
-    /// `objective`, which are null when absent (as the CLI has always written them).
+    /// Optional fields that do not apply are left out, except `channel` and `objective`, which are null when
+    /// absent (as the CLI has always written them); `k_requested` is a number, or a string for `auto:MIN-MAX`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(image, forKey: Key("image"))
