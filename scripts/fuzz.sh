@@ -28,20 +28,23 @@ if [ "$target" = all ]; then targets=("${all_targets[@]}"); else targets=("$targ
 # LeakSanitizer needs ptrace, which containers often deny; leaks are not what this looks for.
 export ASAN_OPTIONS="detect_leaks=0 ${ASAN_OPTIONS:-}"
 
-# FUZZ_NO_BUILD=1 skips the build (to run several targets at once from one build).
+# FUZZ_NO_BUILD=1 skips the build (to run several targets at once from one build). FUZZ_CONFIG=release
+# builds optimised (3-10x the executions a second of a debug build: what the long runs use; the CI smoke
+# stays debug, which builds faster).
+config="${FUZZ_CONFIG:-debug}"
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
-    echo "fuzz: building ${targets[*]} (libFuzzer + ASan, scratch .build-fuzz)" >&2
+    echo "fuzz: building ${targets[*]} ($config, libFuzzer + ASan, scratch .build-fuzz)" >&2
     for t in "${targets[@]}"; do
         # --sanitize fuzzer alone left the library modules without coverage counters (measured: objects of
         # PixelwiseIO had no __sancov_cntrs section, so libFuzzer saw nothing but the entry point); the
         # explicit -sanitize-coverage reaches every Swift module. The C codec libraries are Debian's, not
         # instrumented: coverage is that of our Swift code around them.
-        swift build --package-path fuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address \
+        swift build -c "$config" --package-path fuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address \
             -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --product "$t" 2>&1 \
             | grep -E "error|warning: unre|Compiling|Build" | tail -2 >&2
     done
 fi
-bin=.build-fuzz/debug
+bin=.build-fuzz/$config
 
 # Seeds.
 seeds=.build-fuzz/seeds
@@ -87,6 +90,12 @@ if [ ! -f "$seeds/.done" ]; then
     python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.array([[1,2],[3,4]], dtype=np.int32)); np.save(sys.argv[2], np.array([[1.5,2],[3,4.25]]))" \
         "$seeds/FuzzPoints/int.npy" "$seeds/FuzzPoints/float.npy" 2>/dev/null || true
     touch "$seeds/.done"
+fi
+
+# Real camera RAW seeds (small DNGs): added after the others, so that older seed folders get them too.
+if ! ls "$seeds/FuzzRAW/"*.dng >/dev/null 2>&1; then
+    mkdir -p "$seeds/FuzzRAW"
+    python3 fuzz/make_dng_seeds.py "$seeds/FuzzRAW"
 fi
 
 status=0

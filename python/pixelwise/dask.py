@@ -462,6 +462,27 @@ def blur(array: Any, radius: float | Any = None, *, kernel: Literal["box", "gaus
             depth = tuple(image.shape[:2])
             chunks = ((image.shape[0],), (image.shape[1],))
     target = chunks + ((channels,),) if image.ndim == 3 else chunks
+    function = functools.partial(
+        _blur_block, kernel=kernel, radius=uniform, mode=mode, halo=depth, alignment=alignment,
+        starts=(_starts(chunks[0]), _starts(chunks[1])), core=chunks, per_pixel=per_pixel,
+        max_radius=max_radius, out=dtype)
+    meta = np.empty((0,) * image.ndim, out_dtype)
+    sources = _window_sources(image, field)
+    if sources is not None:
+        result = _blur_from_sources(sources, function, target, depth, out_dtype, meta,
+                                    token=(image.name, None if field is None else field.name, kernel, mode, uniform,
+                                           per_pixel, max_radius, dtype, depth, alignment, target))
+    else:
+        result = _blur_overlapped(image, field, function, target, chunks, depth, out_dtype, meta)
+    if mode == "distance":
+        result = da.map_blocks(_require_region, result, field.any(), dtype=out_dtype, per_pixel=per_pixel,
+                               max_radius=max_radius, meta=meta)
+    return result
+
+
+def _blur_overlapped(image: "da.Array", field: "da.Array | None", function: Any, target: tuple, chunks: tuple,
+                     depth: tuple[int, int], out_dtype: np.dtype, meta: np.ndarray) -> "da.Array":
+    """The blur of any dask array: chunks overlapped by `depth` with their neighbours' pixels."""
     if image.chunks != target:
         image = image.rechunk(target)
     arrays = [image]
@@ -472,17 +493,47 @@ def blur(array: Any, radius: float | Any = None, *, kernel: Literal["box", "gaus
     depth_map = {0: depth[0], 1: depth[1]}
     if image.ndim == 3:
         depth_map[2] = 0
-    function = functools.partial(
-        _blur_block, kernel=kernel, radius=uniform, mode=mode, halo=depth, alignment=alignment,
-        starts=(_starts(chunks[0]), _starts(chunks[1])), core=chunks, per_pixel=per_pixel,
-        max_radius=max_radius, out=dtype)
-    result = da.map_overlap(
-        function, *arrays, depth=depth_map, boundary="none", trim=False, align_arrays=False,
-        dtype=out_dtype, chunks=image.chunks, meta=np.empty((0,) * image.ndim, out_dtype))
-    if mode == "distance":
-        result = da.map_blocks(_require_region, result, field.any(), dtype=out_dtype, per_pixel=per_pixel,
-                               max_radius=max_radius, meta=np.empty((0,) * image.ndim, out_dtype))
-    return result
+    return da.map_overlap(function, *arrays, depth=depth_map, boundary="none", trim=False, align_arrays=False,
+                          dtype=out_dtype, chunks=image.chunks, meta=meta)
+
+
+def _window_sources(image: "da.Array", field: "da.Array | None") -> tuple[Any, Any] | None:
+    """The readers behind `image` (and `field`) when each is an untouched `imread` array, else None.
+
+    Then a block's window (its chunk and halo) can be read straight from the file by the task that blurs it:
+    no neighbour's pixels cross between workers, and the image's and the map's windows are read together.
+    """
+    image_reader = _SOURCES.get(image.name)
+    if image_reader is None:
+        return None
+    if field is None:
+        return image_reader, None
+    field_reader = _SOURCES.get(field.name)
+    return None if field_reader is None else (image_reader, field_reader)
+
+
+def _blur_window(*, image_reader: Any, field_reader: Any, function: Any, starts: tuple[list[int], list[int]],
+                 depth: tuple[int, int], shape: tuple[int, int], block_info: Any = None) -> np.ndarray:
+    """Read one block's window (chunk and halo, clipped to the image) from the files and blur it."""
+    i, j = block_info[None]["chunk-location"][:2]
+    (y0, y1), (x0, x1) = block_info[None]["array-location"][:2]
+    window = (slice(max(0, y0 - depth[0]), min(shape[0], y1 + depth[0])),
+              slice(max(0, x0 - depth[1]), min(shape[1], x1 + depth[1])))
+    image = image_reader[window]
+    if field_reader is None:
+        return function(image, block_info={0: {"chunk-location": (i, j)}})
+    return function(image, field_reader[window], block_info={0: {"chunk-location": (i, j)}})
+
+
+def _blur_from_sources(sources: tuple[Any, Any], function: Any, target: tuple, depth: tuple[int, int],
+                       out_dtype: np.dtype, meta: np.ndarray, token: tuple) -> "da.Array":
+    """The blur of `imread` arrays: each task reads its own window from the files (see `_window_sources`)."""
+    image_reader, field_reader = sources
+    name = f"pixelwise-blur-{dask.base.tokenize(*token)}"
+    return da.map_blocks(
+        _blur_window, name=name, chunks=target, dtype=out_dtype, meta=meta, image_reader=image_reader,
+        field_reader=field_reader, function=function, starts=(_starts(target[0]), _starts(target[1])),
+        depth=depth, shape=(sum(target[0]), sum(target[1])))
 
 
 # ---- quantize ------------------------------------------------------------------------------------------------
@@ -1129,6 +1180,11 @@ def merge_states(states: Sequence[Any], *, client: Any = None, split_every: int 
 
 
 # ---- files ---------------------------------------------------------------------------------------------------
+# `imread` arrays' names → their readers, so that `blur` can read a block's window from the file itself.
+_SOURCES: dict[str, Any] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
 class _NpyReader:
     """An NPY file as an array-like that dask slices: each slice memory-maps the file again (cheap) and copies
     only its region, so no worker reads the whole file and the graph holds just the path."""
@@ -1240,8 +1296,13 @@ def imread(path: Any, chunks: Any = "auto", *, series: int = 0, level: int = 0) 
     if kind == "tiff" and chunks == "auto":
         chunks = da.core.normalize_chunks("auto", reader.shape, dtype=reader.dtype, previous_chunks=reader.chunks)
     token = dask.base.tokenize(name, os.stat(name).st_mtime_ns, series, level)
-    return da.from_array(reader, chunks=chunks, name=f"pixelwise-imread-{token}", asarray=True, fancy=False,
-                         lock=False, meta=np.empty((0,) * reader.ndim, reader.dtype))
+    array = da.from_array(reader, chunks=chunks, name=f"pixelwise-imread-{token}", asarray=True, fancy=False,
+                          lock=False, meta=np.empty((0,) * reader.ndim, reader.dtype))
+    with _SOURCES_LOCK:
+        if len(_SOURCES) >= 256:
+            _SOURCES.clear()
+        _SOURCES[array.name] = reader
+    return array
 
 
 class _NpyWriter:
@@ -1251,9 +1312,11 @@ class _NpyWriter:
         self.path = path
 
     def __setitem__(self, index: Any, value: np.ndarray) -> None:
+        # No flush (msync): the shared mapping's pages are the file's page cache, which every process sees;
+        # forcing them to disk chunk by chunk cost as much as the blur. The file is renamed into place only
+        # after every chunk is written.
         target = np.load(self.path, mmap_mode="r+")
         target[index] = value
-        target.flush()
         del target
 
 

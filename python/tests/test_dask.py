@@ -19,6 +19,8 @@ import pixelwise
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 import pixelwise.dask as pwd  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:Sending large graph:UserWarning")
 from pixelwise import hotpixels  # noqa: E402
 
 DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
@@ -44,10 +46,13 @@ def image_of(rng, dtype, shape, channels=1):
 _SAVED = []
 
 
-def chunked(array, chunks):
+def chunked(array, chunks, source="file"):
     """The array as the workers would have it: a memory-mapped NPY read chunk by chunk (`pwd.imread`), so the
-    graph carries a path, not the data."""
+    graph carries a path, not the data. ``source="memory"``: a dask array of the data itself (`blur` then
+    overlaps neighbouring chunks; from files it reads each block's window from the file)."""
     import tempfile
+    if source == "memory":
+        return da.from_array(array, chunks=chunks + ((-1,) if array.ndim == 3 else ()))
     handle, path = tempfile.mkstemp(suffix=".npy", prefix="pw-dask-test-")
     os.close(handle)
     np.save(path, array)
@@ -70,11 +75,12 @@ UNEVEN_CHUNKS = (256, 300)
 # ---- blur --------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_blur_box_radius_map_uneven_chunks(client, dtype, channels):
+@pytest.mark.parametrize("source", ["file", "memory"])
+def test_blur_box_radius_map_uneven_chunks(client, source, dtype, channels):
     rng = np.random.default_rng(1)
     image = image_of(rng, dtype, UNEVEN, channels)
     radius = rng.uniform(0, 9, UNEVEN)  # fractional radii: the outer ring weighted
-    got = pwd.blur(chunked(image, UNEVEN_CHUNKS), chunked(radius, UNEVEN_CHUNKS)).compute()
+    got = pwd.blur(chunked(image, UNEVEN_CHUNKS, source), chunked(radius, UNEVEN_CHUNKS, source)).compute()
     want = pixelwise.blur(image, radius)
     assert got.dtype == want.dtype and got.shape == want.shape
     if np.dtype(dtype).kind == "u":
@@ -105,18 +111,20 @@ def test_blur_float_output_dtype(client):
         assert np.array_equal(got, pixelwise.blur(image, 5.25, dtype=dtype))
 
 
-def test_blur_chunks_smaller_than_halo(client):
+@pytest.mark.parametrize("source", ["file", "memory"])
+def test_blur_chunks_smaller_than_halo(client, source):
     rng = np.random.default_rng(4)
     image = image_of(rng, np.uint8, (203, 157), 1)
-    lazy = pwd.blur(chunked(image, (16, 10)), 37)
+    lazy = pwd.blur(chunked(image, (16, 10), source), 37)
     assert min(lazy.chunks[0]) >= 37 and min(lazy.chunks[1]) >= 37  # merged with their neighbours
     assert np.array_equal(lazy.compute(), pixelwise.blur(image, 37))
     # A radius larger than the image: the whole axis is the halo.
-    assert np.array_equal(pwd.blur(chunked(image, (16, 10)), 500).compute(), pixelwise.blur(image, 500))
+    assert np.array_equal(pwd.blur(chunked(image, (16, 10), source), 500).compute(), pixelwise.blur(image, 500))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_blur_gaussian(client, dtype):
+@pytest.mark.parametrize("source", ["file", "memory"])
+def test_blur_gaussian(client, source, dtype):
     rng = np.random.default_rng(5)
     image = image_of(rng, dtype, (413, 507), 3 if dtype == np.uint8 else 1)
     yy, xx = np.mgrid[0:413, 0:507]
@@ -124,7 +132,7 @@ def test_blur_gaussian(client, dtype):
     # below a band's first row trips a ring precondition in the library (VariableGaussian.swift:164, reported),
     # in memory as much as here.
     sigma = 19 * (1 - yy / 413) * (0.6 + 0.4 * np.cos(xx / 53.0) ** 2)
-    got = pwd.blur(chunked(image, (96, 110)), chunked(sigma, (96, 110)), kernel="gaussian",
+    got = pwd.blur(chunked(image, (96, 110), source), chunked(sigma, (96, 110), source), kernel="gaussian",
                    dtype="float32").compute()
     want = pixelwise.blur(image, sigma, kernel="gaussian", dtype="float32")
     tolerance = np.abs(image).max() * 4e-6
@@ -158,7 +166,8 @@ def test_blur_gaussian_sigma_map_full_width_chunks_bit_identical(client):
 
 
 @pytest.mark.parametrize("kernel", ["box", "gaussian"])
-def test_blur_distance_mode(client, kernel):
+@pytest.mark.parametrize("source", ["file", "memory"])
+def test_blur_distance_mode(client, source, kernel):
     rng = np.random.default_rng(7)
     shape = (500, 640)
     image = image_of(rng, np.uint8, shape)
@@ -168,7 +177,7 @@ def test_blur_distance_mode(client, kernel):
     per_pixel, max_radius = 0.25, 6.0  # M/S = 24
     mask[200 + 24, 320] = 1
     mask[100 - 25, 500] = 1
-    got = pwd.blur(chunked(image, (100, 128)), distance_from=chunked(mask, (100, 128)),
+    got = pwd.blur(chunked(image, (100, 128), source), distance_from=chunked(mask, (100, 128), source),
                    per_pixel=per_pixel, max_radius=max_radius, kernel=kernel, dtype="float32").compute()
     want = pixelwise.blur(image, distance_from=mask, per_pixel=per_pixel, max_radius=max_radius, kernel=kernel,
                           dtype="float32")
@@ -186,6 +195,23 @@ def test_blur_distance_mode_chunks_without_region(client):
     assert np.array_equal(got, pixelwise.blur(image, distance_from=mask, per_pixel=0.5, max_radius=9))
     got = pwd.blur(chunked(image, (75, 75)), distance_from=mask, per_pixel=0, max_radius=9).compute()
     assert np.array_equal(got, pixelwise.blur(image, distance_from=mask, per_pixel=0, max_radius=9))
+
+
+def test_blur_reads_windows_from_files(client):
+    # imread arrays: each output block reads its own window (chunk and halo) from the files, image and map
+    # together, so no neighbour's pixels and no input chunk cross between workers.
+    rng = np.random.default_rng(16)
+    image = image_of(rng, np.uint8, (300, 280), 3)
+    radius = rng.integers(0, 12, (300, 280), dtype=np.uint8)
+    from_files = pwd.blur(chunked(image, (64, 70)), chunked(radius, (64, 70)))
+    assert not [name for name in from_files.dask.layers if "overlap" in name or "imread" in name]
+    in_memory = pwd.blur(chunked(image, (64, 70), "memory"), chunked(radius, (64, 70), "memory"))
+    assert [name for name in in_memory.dask.layers if "overlap" in name]
+    assert np.array_equal(from_files.compute(), pixelwise.blur(image, radius))
+    # A transformed imread array is not the file any more: overlapped like any other array.
+    shifted = pwd.blur(chunked(image, (64, 70)) // 2, 4)
+    assert [name for name in shifted.dask.layers if "overlap" in name]
+    assert np.array_equal(shifted.compute(), pixelwise.blur(image // 2, 4))
 
 
 def test_blur_bad_input(client):
