@@ -165,6 +165,16 @@ pw_status pw_quantize_fit(const pw_image *image, int64_t channel, int64_t k, int
                           uint64_t seed, double *centers, int64_t centers_capacity, int64_t *count,
                           double *objective, char *error, size_t error_size);
 
+/* The levels for already counted data, as pw_quantize_fit finds them for an image whose distinct values are
+ * `values` (n >= 1 of them, finite, strictly increasing) each held by `weights[i]` pixels (positive, finite):
+ * weights NULL is the unique weighting (every value weighs 1), weights given the pixels weighting. For data
+ * too large for one call (a dask array's distinct values and counts, merged chunk by chunk): the same
+ * centres and objective as pw_quantize_fit on the whole image. Other arguments as pw_quantize_fit's. */
+pw_status pw_quantize_fit_values(const double *values, const double *weights, int64_t n, int64_t k, int64_t k_min,
+                                 int64_t k_max, int32_t method, int64_t restarts, int64_t max_iterations,
+                                 uint64_t seed, double *centers, int64_t centers_capacity, int64_t *count,
+                                 double *objective, char *error, size_t error_size);
+
 /* Labels (nearest centre, ties to the lower) and quantized values of channel `channel`, in one pass.
  * `centers`: `count` finite, distinct values, in any order (sorted here: label t is the t-th smallest centre). `labels` (may be NULL): width × height, one channel,
  * PW_UINT8 when count <= 256 else PW_UINT16. `values` (may be NULL): width × height, one channel, the image's

@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh                  # every target, 60 s each
 #   scripts/fuzz.sh FuzzPNG 1800     # one target, 30 minutes
 #   scripts/fuzz.sh all 30           # the CI smoke: every target, 30 s each
+#   FUZZ_CONFIG=release FUZZ_RUNS=1000000 scripts/fuzz.sh FuzzPNG 1800   # the long runs: 10^6 executions or 30 min
 #
 # Targets (fuzz/Sources/<Target>/<Target>.swift, a separate package so that the normal build never sees
 # them): FuzzPNG FuzzJPEG FuzzTIFF FuzzNPY FuzzPNM FuzzRAW (image readers: header, then full decode),
@@ -116,7 +117,8 @@ for op in range(8):
     log=.build-fuzz/$t.log
     echo "fuzz: $t for $seconds s (log $log)" >&2
     set +e
-    "$bin/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    # FUZZ_RUNS=N also stops a target after N executions (the long runs: 1,000,000 or SECONDS, whichever first).
+    "$bin/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$findings/" -close_fd_mask=1 >"$log" 2>&1
     code=$?
     set -e

@@ -14,43 +14,89 @@ public func pwQuantizeFit(_ image: UnsafePointer<pw_image>?, _ channel: Int64, _
     guarded(error, errorSize) {
         let source = try ImageViews.input(image, name: "image")
         let grey = try channelOf(source, channel)
-        let levelCount: LevelCount
-        if k > 0 {
-            guard k <= 65536 else { throw ABIError.value("k \(k): at most 65536 levels (labels are 16-bit)") }
-            levelCount = .fixed(Int(k))
-        } else if k == 0 {
-            guard kMin >= 1, kMin <= kMax, kMax <= 65536 else {
-                throw ABIError.value("k auto:\(kMin)-\(kMax): needs 1 ≤ MIN ≤ MAX ≤ 65536")
-            }
-            levelCount = .automatic(Int(kMin)...Int(kMax))
-        } else {
-            throw ABIError.value("k \(k): must be at least 1 (or 0 for auto)")
-        }
-        let needed = k > 0 ? k : kMax
-        guard let centers, capacity >= needed else { throw ABIError.value("centers: capacity \(capacity) is less than \(needed)") }
-        let weightingValue: QuantizationWeighting
-        switch weighting {
-        case PW_WEIGHT_UNIQUE: weightingValue = .unique
-        case PW_WEIGHT_PIXELS: weightingValue = .pixels
-        default: throw ABIError.value("weighting: code \(weighting) is not PW_WEIGHT_UNIQUE or PW_WEIGHT_PIXELS")
-        }
-        let methodValue: QuantizationMethod
-        switch method {
-        case PW_METHOD_OPTIMAL: methodValue = .optimal
-        case PW_METHOD_LLOYD: methodValue = .lloyd
-        default: throw ABIError.value("method: code \(method) is not PW_METHOD_OPTIMAL or PW_METHOD_LLOYD")
-        }
-        guard restarts >= 1 else { throw ABIError.value("restarts \(restarts): must be at least 1") }
-        guard maxIterations >= 1 else { throw ABIError.value("max_iterations \(maxIterations): must be at least 1") }
-        let settings = QuantizationSettings(levelCount: levelCount, weighting: weightingValue, method: methodValue,
-                                            restarts: Int(restarts), maximumIterations: Int(maxIterations), seed: seed)
-        let fit = try grey.apply(FitJob(settings: settings))
-        let found = fit.levels.centers
-        precondition(found.count <= Int(capacity), "more levels than asked for")
-        for (i, c) in found.enumerated() { centers[i] = c }
-        count?.pointee = Int64(found.count)
-        objective?.pointee = fit.objective
+        let settings = try fitSettings(k: k, kMin: kMin, kMax: kMax, weighting: weighting, method: method,
+                                       restarts: restarts, maxIterations: maxIterations, seed: seed, capacity: capacity)
+        guard let centers else { throw ABIError.value("centers: is NULL") }
+        try report(try grey.apply(FitJob(settings: settings)), into: centers, capacity: capacity, count: count,
+                   objective: objective)
     }
+}
+
+@_cdecl("pw_quantize_fit_values")
+public func pwQuantizeFitValues(_ values: UnsafePointer<Double>?, _ weights: UnsafePointer<Double>?, _ n: Int64,
+                                _ k: Int64, _ kMin: Int64, _ kMax: Int64, _ method: Int32, _ restarts: Int64,
+                                _ maxIterations: Int64, _ seed: UInt64,
+                                _ centers: UnsafeMutablePointer<Double>?, _ capacity: Int64, _ count: UnsafeMutablePointer<Int64>?,
+                                _ objective: UnsafeMutablePointer<Double>?,
+                                _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {
+    guarded(error, errorSize) {
+        guard n >= 1 else { throw ABIError.value("values: \(n) given; give at least one") }
+        let given = Array(UnsafeBufferPointer(start: try required(values, name: "values"), count: Int(n)))
+        for index in given.indices {
+            guard given[index].isFinite else { throw ABIError.value("values[\(index)]: \(given[index]) is not finite") }
+            guard index == 0 || given[index - 1] < given[index] else {
+                throw ABIError.value("values[\(index)]: \(given[index]) is not greater than values[\(index - 1)] (they must be strictly increasing)")
+            }
+        }
+        var weightList: [Double]?
+        if let weights {
+            weightList = Array(UnsafeBufferPointer(start: weights, count: Int(n)))
+            if let bad = weightList!.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+                throw ABIError.value("weights[\(bad)]: \(weightList![bad]) is not a positive finite number")
+            }
+        }
+        let settings = try fitSettings(k: k, kMin: kMin, kMax: kMax, weighting: weights == nil ? PW_WEIGHT_UNIQUE : PW_WEIGHT_PIXELS,
+                                       method: method, restarts: restarts, maxIterations: maxIterations, seed: seed,
+                                       capacity: capacity)
+        guard let centers else { throw ABIError.value("centers: is NULL") }
+        let fit = try Quantization.fit(WeightedValues(values: given, weights: weightList), settings: settings)
+        try report(fit, into: centers, capacity: capacity, count: count, objective: objective)
+    }
+}
+
+/// The fit's settings from the ABI's codes, each checked (the capacity too: it must hold k, or k_max for auto).
+private func fitSettings(k: Int64, kMin: Int64, kMax: Int64, weighting: Int32, method: Int32, restarts: Int64,
+                         maxIterations: Int64, seed: UInt64, capacity: Int64) throws -> QuantizationSettings {
+    let levelCount: LevelCount
+    if k > 0 {
+        guard k <= 65536 else { throw ABIError.value("k \(k): at most 65536 levels (labels are 16-bit)") }
+        levelCount = .fixed(Int(k))
+    } else if k == 0 {
+        guard kMin >= 1, kMin <= kMax, kMax <= 65536 else {
+            throw ABIError.value("k auto:\(kMin)-\(kMax): needs 1 ≤ MIN ≤ MAX ≤ 65536")
+        }
+        levelCount = .automatic(Int(kMin)...Int(kMax))
+    } else {
+        throw ABIError.value("k \(k): must be at least 1 (or 0 for auto)")
+    }
+    let needed = k > 0 ? k : kMax
+    guard capacity >= needed else { throw ABIError.value("centers: capacity \(capacity) is less than \(needed)") }
+    let weightingValue: QuantizationWeighting
+    switch weighting {
+    case PW_WEIGHT_UNIQUE: weightingValue = .unique
+    case PW_WEIGHT_PIXELS: weightingValue = .pixels
+    default: throw ABIError.value("weighting: code \(weighting) is not PW_WEIGHT_UNIQUE or PW_WEIGHT_PIXELS")
+    }
+    let methodValue: QuantizationMethod
+    switch method {
+    case PW_METHOD_OPTIMAL: methodValue = .optimal
+    case PW_METHOD_LLOYD: methodValue = .lloyd
+    default: throw ABIError.value("method: code \(method) is not PW_METHOD_OPTIMAL or PW_METHOD_LLOYD")
+    }
+    guard restarts >= 1 else { throw ABIError.value("restarts \(restarts): must be at least 1") }
+    guard maxIterations >= 1 else { throw ABIError.value("max_iterations \(maxIterations): must be at least 1") }
+    return QuantizationSettings(levelCount: levelCount, weighting: weightingValue, method: methodValue,
+                                restarts: Int(restarts), maximumIterations: Int(maxIterations), seed: seed)
+}
+
+/// Writes a fit's sorted centres, their number and its objective to the caller's memory.
+private func report(_ fit: LevelFit, into centers: UnsafeMutablePointer<Double>, capacity: Int64,
+                    count: UnsafeMutablePointer<Int64>?, objective: UnsafeMutablePointer<Double>?) throws {
+    let found = fit.levels.centers
+    precondition(found.count <= Int(capacity), "more levels than asked for")
+    for (i, c) in found.enumerated() { centers[i] = c }
+    count?.pointee = Int64(found.count)
+    objective?.pointee = fit.objective
 }
 
 /// One channel of an image as a one-channel image (a view when it has one already).
@@ -240,7 +286,8 @@ public func pwScanToBytes(_ scan: OpaquePointer?, _ bytes: UnsafeMutablePointer<
                           _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {
     guarded(error, errorSize) {
         guard let bytes else { throw ABIError.value("bytes: is NULL") }
-        give(ByteString(try scanner(scan).encoded()), to: bytes)
+        let scanner = try scanner(scan)
+        give(try ByteString(count: try scanner.encodedSize()) { try scanner.encode(into: $0) }, to: bytes)
     }
 }
 

@@ -27,19 +27,33 @@ public func pwSetThreads(_ n: Int64, _ error: UnsafeMutablePointer<CChar>?, _ er
 @_cdecl("pw_get_threads")
 public func pwGetThreads() -> Int64 { Int64(Parallel.coreCount) }
 
-/// A byte string handed to the caller (`pw_bytes`): JSON reports, state files.
+/// A byte string handed to the caller (`pw_bytes`): JSON reports, state files. One byte more than its
+/// contents, a terminating zero. Large ones (states of hundreds of MB) are in huge pages (``TableMemory``).
 final class ByteString {
     let bytes: UnsafeMutableBufferPointer<UInt8>
 
-    init(_ contents: some Collection<UInt8>) {
-        bytes = .allocate(capacity: contents.count + 1)
-        _ = bytes.initialize(from: contents)
-        bytes[contents.count] = 0
+    /// `count` bytes written by `fill`, which must initialise all of them.
+    init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        bytes = UnsafeMutableBufferPointer(start: TableMemory.allocate(UInt8.self, count: count + 1), count: count + 1)
+        bytes[count] = 0
+        do {
+            try fill(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(bytes)[0..<count]))
+        } catch {
+            TableMemory.deallocate(bytes.baseAddress!)
+            throw error
+        }
+    }
+
+    convenience init(_ contents: some Collection<UInt8>) {
+        let array = contents as? [UInt8] ?? Array(contents)
+        self.init(count: array.count) { target in
+            array.withUnsafeBytes { target.copyMemory(from: $0) }
+        }
     }
 
     convenience init(_ text: String) { self.init(Array(text.utf8)) }
 
-    deinit { bytes.deallocate() }
+    deinit { TableMemory.deallocate(bytes.baseAddress!) }
 
     /// A +1 handle for the caller, who frees it with `pw_bytes_free`.
     func handle() -> OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }

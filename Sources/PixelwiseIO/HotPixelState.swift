@@ -77,11 +77,28 @@ public enum HotPixelStateFile {
     /// The bytes of the state file of `state` and `frames` (what ``write(_:frames:to:)`` writes), in memory:
     /// for shards that travel between processes without a file.
     public static func encode(_ state: AnyHotPixelAccumulator, frames: [String]) -> [UInt8] {
-        var bytes = [UInt8]()
-        let n = state.geometry.sampleCount
-        bytes.reserveCapacity(headerSize + 16 + 8 * n + 2 * n * state.geometry.sampleType.byteCount)
-        emit(state, frames: frames) { bytes.append(contentsOf: $0) }
-        return bytes
+        [UInt8](unsafeUninitializedCapacity: encodedSize(state, frames: frames)) { buffer, count in
+            encode(state, frames: frames, into: UnsafeMutableRawBufferPointer(buffer))
+            count = buffer.count
+        }
+    }
+
+    /// How many bytes ``encode(_:frames:into:)`` writes.
+    public static func encodedSize(_ state: AnyHotPixelAccumulator, frames: [String]) -> Int {
+        let arrays = withArrays(state) { $0.reduce(0) { $0 + $1.count } }
+        let names = frames.reduce(0) { $0 + $1.utf8.count } + Swift.max(0, frames.count - 1)
+        return headerSize + arrays + 8 + names + 8
+    }
+
+    /// Writes the state file's bytes into `buffer` (exactly ``encodedSize(_:frames:)`` bytes), in one pass:
+    /// a state of hundreds of MB is written once, into memory the caller chose (no growing array, no copy).
+    public static func encode(_ state: AnyHotPixelAccumulator, frames: [String], into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count == encodedSize(state, frames: frames), "state buffer of the wrong size")
+        var offset = 0
+        emit(state, frames: frames) { piece in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + piece.count)]).copyMemory(from: piece)
+            offset += piece.count
+        }
     }
 
     /// Hands the file's bytes, in order, to `sink`: header, arrays, frame list, checksum.

@@ -12,6 +12,10 @@ import os
 import threading
 from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_size_t, c_uint64, c_void_p
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ABI_VERSION = 1
 
@@ -156,6 +160,9 @@ pw_blur = _declare("pw_blur", c_int32, _IMG, POINTER(Radius), c_int32, _IMG, *_E
 pw_distance_transform = _declare("pw_distance_transform", c_int32, _IMG, _IMG, *_ERR)
 pw_quantize_fit = _declare("pw_quantize_fit", c_int32, _IMG, c_int64, c_int64, c_int64, c_int64, c_int32, c_int32,
                            c_int64, c_int64, c_uint64, _P, c_int64, POINTER(c_int64), POINTER(c_double), *_ERR)
+pw_quantize_fit_values = _declare("pw_quantize_fit_values", c_int32, _P, _P, c_int64, c_int64, c_int64, c_int64,
+                                  c_int32, c_int64, c_int64, c_uint64, _P, c_int64, POINTER(c_int64),
+                                  POINTER(c_double), *_ERR)
 pw_quantize_assign = _declare("pw_quantize_assign", c_int32, _IMG, c_int64, _P, c_int64, _IMG, _IMG, *_ERR)
 pw_scan_new = _declare("pw_scan_new", c_int32, c_int64, c_int64, c_int64, c_int32, c_int32, _PP, *_ERR)
 pw_scan_free = _declare("pw_scan_free", None, _P)
@@ -166,7 +173,7 @@ pw_scan_add = _declare("pw_scan_add", c_int32, _P, _IMG, *_ERR)
 pw_scan_add_files = _declare("pw_scan_add_files", c_int32, _P, POINTER(c_char_p), c_int64, c_int64, _PP, *_ERR)
 pw_scan_merge = _declare("pw_scan_merge", c_int32, _P, _P, *_ERR)
 pw_scan_to_bytes = _declare("pw_scan_to_bytes", c_int32, _P, _PP, *_ERR)
-pw_scan_from_bytes = _declare("pw_scan_from_bytes", c_int32, c_char_p, c_int64, _PP, *_ERR)
+pw_scan_from_bytes = _declare("pw_scan_from_bytes", c_int32, c_void_p, c_int64, _PP, *_ERR)
 pw_scan_detect = _declare("pw_scan_detect", c_int32, _P, c_double, c_int64, c_int64, c_int32, _PP, *_ERR)
 pw_hotpixels_fix = _declare("pw_hotpixels_fix", c_int32, _IMG, _P, c_int64, c_int64, c_int32,
                             POINTER(c_int64), *_ERR)
@@ -195,6 +202,33 @@ def raise_status(status: int, buffer: ctypes.Array) -> None:
     """Raises the exception for a failed call's status, with the library's message."""
     message = buffer.value.decode("utf-8", errors="replace") or f"pixelwise: failed with status {status}"
     raise _EXCEPTIONS.get(status, InternalError)(message)
+
+
+class _BytesOwner:
+    """Frees a ``pw_bytes`` when the last view of its memory is gone."""
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+
+    def __del__(self) -> None:
+        pw_bytes_free(self.handle)
+
+
+def bytes_view(handle: c_void_p) -> "np.ndarray":
+    """A read-only numpy uint8 view of a ``pw_bytes``'s memory, without copying; the handle is freed with the
+    last reference to the view (or to arrays and memoryviews made from it)."""
+    import numpy as np
+    if not handle:
+        return np.zeros(0, np.uint8)
+    owner = _BytesOwner(handle)
+    size = pw_bytes_size(handle)
+    if size == 0:
+        return np.zeros(0, np.uint8)
+    memory = (ctypes.c_ubyte * size).from_address(pw_bytes_data(handle))
+    memory._owner = owner  # the ctypes array is the numpy array's base: it keeps the handle alive
+    view = np.frombuffer(memory, np.uint8)
+    view.flags.writeable = False
+    return view
 
 
 def take_bytes(handle: c_void_p) -> bytes:

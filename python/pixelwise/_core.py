@@ -553,6 +553,35 @@ _METHODS = {"optimal": _abi.PW_METHOD_OPTIMAL, "lloyd": _abi.PW_METHOD_LLOYD}
 _K_LIMIT = 65536
 
 
+def fit_levels(values: np.ndarray, weights: np.ndarray | None, k: Any, *, method: str = "optimal",
+               restarts: int = 10, max_iterations: int = 300, seed: int = 1) -> tuple[np.ndarray, float]:
+    """(centres, objective) of the k-means fit of counted data: `values` an image's distinct values (sorted,
+    strictly increasing), `weights` how many pixels hold each (None: each weighs 1, the unique weighting).
+    The same levels as `quantize` of an image with those values and counts (``pw_quantize_fit_values``)."""
+    method_code = _METHODS.get(method) if isinstance(method, str) else None
+    if method_code is None:
+        raise PixelwiseValueError(f"method={method!r}: must be 'optimal' or 'lloyd'")
+    data = np.ascontiguousarray(values, np.float64)
+    counts = None if weights is None else np.ascontiguousarray(weights, np.float64)
+    if data.ndim != 1 or (counts is not None and counts.shape != data.shape):
+        raise PixelwiseValueError(f"values and weights: expected two 1-D arrays of one length, got shapes "
+                                  f"{data.shape} and {None if counts is None else counts.shape}")
+    k_fixed, k_min, k_max = _parse_k(k)
+    capacity = k_fixed or k_max
+    levels = np.empty(capacity, np.float64)
+    count = ctypes.c_int64()
+    value = ctypes.c_double()
+    error = _error_buffer()
+    status = _abi.pw_quantize_fit_values(data.ctypes.data if data.size else None,
+                                         None if counts is None or not counts.size else counts.ctypes.data,
+                                         data.size, k_fixed, k_min, k_max, method_code, int(restarts),
+                                         int(max_iterations), int(seed) & 0xFFFFFFFFFFFFFFFF, levels.ctypes.data,
+                                         capacity, _byref(count), _byref(value), error, _ERROR_SIZE)
+    if status:
+        _abi.raise_status(status, error)
+    return levels[:count.value].copy(), value.value
+
+
 def _parse_k(k: Any) -> tuple[int, int, int]:
     """(k, k_min, k_max) for pw_quantize_fit: k == 0 means automatic."""
     if isinstance(k, str):

@@ -586,11 +586,6 @@ def distinct_values(array: Any, *, counts: bool = False, split_every: int = 8) -
     return level[0]
 
 
-#: Above this many bytes, `quantize(weighting="pixels")` refuses to expand the distinct values by their
-#: counts (the library has no weighted fit entry point yet; see docs/scale.md).
-PIXELS_WEIGHTING_EXPANSION_LIMIT = 1 << 30
-
-
 def _labels_block(block: np.ndarray, *, centers: np.ndarray) -> np.ndarray:
     return pixelwise.quantize(block, centers=centers, values=False).labels
 
@@ -656,19 +651,9 @@ def quantize(array: Any, k: int | str | None = None, *, centers: Any = None,
         if parse_k is not None:
             parse_k(k)
         found, counts = distinct_values(plane, counts=weighting == "pixels", split_every=split_every).compute()
-        if weighting == "unique":
-            # Every distinct value weighs 1 in the whole image: the distinct values alone give its levels.
-            fitted = pixelwise.quantize(found[None, :], k, weighting="unique", labels=False, values=False, **options)
-        else:
-            total = int(counts.sum())
-            if total * found.dtype.itemsize > PIXELS_WEIGHTING_EXPANSION_LIMIT:
-                raise NotImplementedError(
-                    f"weighting='pixels' on {total} pixels: the library has no weighted fit entry point yet, and "
-                    f"expanding the distinct values by their counts would take {total * found.dtype.itemsize} "
-                    f"bytes (limit pixelwise.dask.PIXELS_WEIGHTING_EXPANSION_LIMIT); use weighting='unique'")
-            expanded = np.repeat(found, counts)[None, :]
-            fitted = pixelwise.quantize(expanded, k, weighting="pixels", labels=False, values=False, **options)
-        levels, objective = fitted.centers, fitted.objective
+        # The distinct values (and, weighted by pixels, their counts) are all the fit needs: solved once here,
+        # as the library solves it for the whole image.
+        levels, objective = _core.fit_levels(found, counts if weighting == "pixels" else None, k, **options)
     label_array = value_array = None
     if labels:
         label_dtype = np.dtype(np.uint8 if levels.size <= 256 else np.uint16)

@@ -12,6 +12,7 @@ import glob
 import json
 import math
 import os
+import pickle
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Sequence, Union
@@ -337,12 +338,16 @@ class Scan:
         >>> hotpixels.Scan.from_bytes(scan.to_bytes()).frames
         1
         """
+        return bytes(self._state_view())
+
+    def _state_view(self) -> np.ndarray:
+        """The state bytes as a read-only uint8 array over the library's own buffer (no copy)."""
         handle = ctypes.c_void_p()
         error = _abi.error_buffer()
         with self._lock:
             status = _abi.pw_scan_to_bytes(self._handle, _byref(handle), error, _ERROR_SIZE)
         _check(status, error)
-        return _abi.take_bytes(handle.value)
+        return _abi.bytes_view(handle.value)
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> "Scan":
@@ -359,16 +364,24 @@ class Scan:
         >>> hotpixels.Scan.from_bytes(hotpixels.Scan(8, 8, 1).to_bytes()).width
         8
         """
-        if isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        if not isinstance(data, bytes):
+        if not isinstance(data, (bytes, bytearray, memoryview, np.ndarray, pickle.PickleBuffer)):
             raise PixelwiseTypeError(f"data: expected bytes, got {type(data).__name__}")
+        # Read in place, whatever holds the bytes (a state of a few hundred MB is not copied first).
+        try:
+            raw = np.frombuffer(data, np.uint8)
+        except (ValueError, TypeError, BufferError) as error:
+            raise PixelwiseTypeError(f"data: not a contiguous buffer of bytes ({error})") from None
         handle = ctypes.c_void_p()
         error = _abi.error_buffer()
-        _check(_abi.pw_scan_from_bytes(data, len(data), _byref(handle), error, _ERROR_SIZE), error)
+        _check(_abi.pw_scan_from_bytes(raw.ctypes.data if raw.size else None, raw.size, _byref(handle), error,
+                                       _ERROR_SIZE), error)
         return cls._adopt(handle.value)
 
-    def __reduce__(self):
+    def __reduce_ex__(self, protocol: int):
+        # Pickle protocol 5 (what dask.distributed uses) carries the state bytes out of band: the library's buffer
+        # goes to the network and comes out as the receiver's buffer without a copy in between.
+        if protocol >= 5:
+            return (Scan.from_bytes, (pickle.PickleBuffer(self._state_view()),))
         return (Scan.from_bytes, (self.to_bytes(),))
 
     def __copy__(self) -> "Scan":

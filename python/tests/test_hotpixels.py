@@ -78,6 +78,35 @@ def test_state_bytes_round_trip_and_pickle():
     assert hotpixels.Scan.from_bytes(bytearray(data)).frames == 5
 
 
+def test_state_bytes_travel_without_copies():
+    # Pickle protocol 5 (distributed's): the state bytes go out of band, as the library's own buffer, and are
+    # read back from whatever buffer the receiver holds (memoryview, numpy array), not copied into bytes first.
+    rng = np.random.default_rng(14)
+    scan = hotpixels.Scan()
+    for frame in frames_with_defects(rng, count=4):
+        scan.add(frame)
+    data = scan.to_bytes()
+    buffers = []
+    pickled = pickle.dumps(scan, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and buffers[0].raw().nbytes == len(data) and len(pickled) < 200
+    assert bytes(buffers[0].raw()) == data
+    back = pickle.loads(pickled, buffers=[memoryview(bytes(buffers[0].raw()))])
+    assert back.to_bytes() == data and back.detect() == scan.detect()
+    # In-band protocol 5 and older protocols still round-trip.
+    for protocol in (2, 4, 5):
+        assert pickle.loads(pickle.dumps(scan, protocol=protocol)).to_bytes() == data
+    assert hotpixels.Scan.from_bytes(np.frombuffer(data, np.uint8)).to_bytes() == data
+    assert hotpixels.Scan.from_bytes(memoryview(data)).to_bytes() == data
+    # The view keeps the library's buffer alive after the scan is gone.
+    view = scan._state_view()
+    del scan
+    assert bytes(view) == data
+    with pytest.raises(TypeError, match="data"):
+        hotpixels.Scan.from_bytes(np.frombuffer(data, np.uint8)[::2])
+    with pytest.raises(ValueError):
+        hotpixels.Scan.from_bytes(b"")
+
+
 def test_skipped_files_are_reported(tmp_path):
     rng = np.random.default_rng(5)
     frames = frames_with_defects(rng, count=4)

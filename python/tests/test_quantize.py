@@ -192,3 +192,32 @@ def test_given_centers_and_float64_values_equal_the_cli(tmp_path, run):
     q = pixelwise.quantize(image, centers=[60000.25, 100.5, 30000], dtype=np.float64)
     assert np.array_equal(q.labels, np.load(tmp_path / "l.npy"))
     assert np.array_equal(q.image, np.load(tmp_path / "q.npy"))
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, "auto", "auto:2-5"])
+@pytest.mark.parametrize("method", ["optimal", "lloyd"])
+def test_fit_on_counted_values_equals_fit_on_the_image(k, method):
+    # What pixelwise.dask.quantize fits after merging every chunk's distinct values and counts.
+    from pixelwise import _core
+    rng = np.random.default_rng(21)
+    image = np.round(rng.gamma(2.0, 20.0, (37, 53)), 1).astype(np.float32)
+    values, counts = np.unique(image, return_counts=True)
+    for weighting, weights in (("unique", None), ("pixels", counts)):
+        whole = pixelwise.quantize(image, k, weighting=weighting, method=method, labels=False, values=False)
+        centers, objective = _core.fit_levels(values, weights, k, method=method)
+        assert np.array_equal(centers, whole.centers), (weighting, k)
+        assert objective == whole.objective
+
+
+def test_fit_on_counted_values_bad_input():
+    from pixelwise import _core
+    with pytest.raises(ValueError, match=r"values\[2\]"):
+        _core.fit_levels(np.array([1.0, 2.0, 2.0]), None, 2)
+    with pytest.raises(ValueError, match=r"values\[0\]"):
+        _core.fit_levels(np.array([np.nan, 2.0]), None, 2)
+    with pytest.raises(ValueError, match=r"weights\[1\]"):
+        _core.fit_levels(np.array([1.0, 2.0]), np.array([1.0, -1.0]), 2)
+    with pytest.raises(ValueError, match="values"):
+        _core.fit_levels(np.array([]), None, 2)
+    with pytest.raises(ValueError, match="shapes"):
+        _core.fit_levels(np.array([1.0, 2.0]), np.array([1.0]), 2)

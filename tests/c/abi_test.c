@@ -171,6 +171,29 @@ static void test_quantize(void) {
     CHECK(pw_quantize_fit(&image, 1, 2, 0, 0, PW_WEIGHT_UNIQUE, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count, &objective,
                           error, sizeof error) == PW_ERROR_VALUE, "channel 1 of a grey image accepted");
     CHECK(strstr(error, "channel") != NULL, "message: %s", error);
+
+    /* Counted data: the image's distinct values give its fit; counts give the pixels weighting. */
+    double distinct[W * H];
+    for (int i = 0; i < W * H; i++) distinct[i] = data[i];
+    OK(pw_quantize_fit_values(distinct, NULL, W * H, 2, 0, 0, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count,
+                              &objective, error, sizeof error));
+    CHECK(count == 2 && fabs(centers[0] - 104.5) < 1e-9 && fabs(centers[1] - 1014.5) < 1e-9 && fabs(objective - 165.0) < 1e-9,
+          "values fit: %lld centres %f %f objective %f", (long long)count, centers[0], centers[1], objective);
+    double values3[] = {1, 2, 10}, weights3[] = {3, 1, 2};
+    OK(pw_quantize_fit_values(values3, weights3, 3, 2, 0, 0, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count,
+                              &objective, error, sizeof error));
+    CHECK(count == 2 && fabs(centers[0] - 1.25) < 1e-12 && centers[1] == 10 && fabs(objective - 0.75) < 1e-12,
+          "weighted fit: centres %f %f objective %f", centers[0], centers[1], objective);
+    double unsorted[] = {1, 1, 3};
+    CHECK(pw_quantize_fit_values(unsorted, NULL, 3, 2, 0, 0, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count,
+                                 &objective, error, sizeof error) == PW_ERROR_VALUE, "repeated values accepted");
+    CHECK(strstr(error, "values[1]") != NULL, "message: %s", error);
+    double zero[] = {3, 0, 1};
+    CHECK(pw_quantize_fit_values(values3, zero, 3, 2, 0, 0, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count,
+                                 &objective, error, sizeof error) == PW_ERROR_VALUE, "a zero weight accepted");
+    CHECK(strstr(error, "weights[1]") != NULL, "message: %s", error);
+    CHECK(pw_quantize_fit_values(NULL, NULL, 3, 2, 0, 0, PW_METHOD_OPTIMAL, 1, 10, 1, centers, 4, &count,
+                                 &objective, error, sizeof error) == PW_ERROR_VALUE, "NULL values accepted");
 }
 
 static void test_hotpixels(void) {

@@ -150,6 +150,18 @@ public final class HotPixelScanner: @unchecked Sendable {
         return HotPixelStateFile.encode(state, frames: frames)
     }
 
+    /// The size of ``encoded()``'s bytes; throws for an empty scan.
+    public func encodedSize() throws -> Int {
+        guard let state else { throw HotPixelScanError.empty }
+        return HotPixelStateFile.encodedSize(state, frames: frames)
+    }
+
+    /// Writes ``encoded()``'s bytes into `buffer`, exactly ``encodedSize()`` of them; throws for an empty scan.
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let state else { throw HotPixelScanError.empty }
+        HotPixelStateFile.encode(state, frames: frames, into: buffer)
+    }
+
     /// Runs the detector (see ``AnyHotPixelAccumulator/detect(_:scoreMap:)``); throws for an empty scan.
     public func detect(threshold: Double = HotPixelDetectionParameters.defaultThreshold, top: Int = 100,
                        suppressionRadius: Int? = nil, findFlickering: Bool = false) throws -> HotPixelDetection {

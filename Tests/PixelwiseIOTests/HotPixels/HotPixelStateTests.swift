@@ -51,6 +51,21 @@ struct HotPixelStateTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["s.pxhs"])
     }
 
+    @Test("The bytes in memory are the file's bytes, written in one pass into a buffer of the announced size",
+          arguments: [[String](), ["one"], ["a.jpg", "b c.jpg", "ü.jpg", ""]])
+    func bytesInMemory(frames: [String]) throws {
+        let dir = try folder()
+        let geometry = HotPixelGeometry(width: 13, height: 4, channels: 3, sampleType: .uint16, cfa: nil, method: .residual)
+        let state = filled(geometry, frames: 3, seed: 9)
+        let path = dir + "/s.pxhs"
+        try HotPixelStateFile.write(state, frames: frames, to: path)
+        let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(HotPixelStateFile.encodedSize(state, frames: frames) == file.count)
+        #expect(HotPixelStateFile.encode(state, frames: frames) == file)
+        let back = try file.withUnsafeBytes { try HotPixelStateFile.decode($0, name: "bytes") }
+        #expect(back.frames == frames && arrays(back.state) == arrays(state))
+    }
+
     @Test("Corruption anywhere, truncation, another version or not a state: clear errors")
     func corruption() throws {
         let dir = try folder()
