@@ -520,6 +520,12 @@ public enum TIFF {
             let photometric = field(TIFFTAG_PHOTOMETRIC, UInt16(PHOTOMETRIC_MINISBLACK), defaulted: false)
                 .map(Int32.init) ?? PHOTOMETRIC_MINISBLACK
             let compression = Int32(field(TIFFTAG_COMPRESSION, UInt16(COMPRESSION_NONE)) ?? UInt16(COMPRESSION_NONE))
+            // Said first, whatever its samples: "5 samples per pixel" would not tell a CMYK+alpha file for what it is.
+            if photometric == PHOTOMETRIC_SEPARATED {
+                throw ImageFileError.unsupported(
+                    path: path,
+                    detail: "CMYK (separated) TIFF, \(channels) samples of \(bits) bits (we read gray and RGB, with or without alpha; convert it to RGB first)")
+            }
 
             let sampleType: SampleType
             switch (format, bits) {
@@ -556,7 +562,6 @@ public enum TIFF {
                 let name = switch photometric {
                 case PHOTOMETRIC_MINISWHITE: "min-is-white gray"
                 case PHOTOMETRIC_PALETTE: "palette colour"
-                case PHOTOMETRIC_SEPARATED: "CMYK (separated)"
                 case PHOTOMETRIC_YCBCR: "YCbCr"
                 case PHOTOMETRIC_CIELAB, PHOTOMETRIC_ICCLAB, PHOTOMETRIC_ITULAB: "Lab colour"
                 case PHOTOMETRIC_MASK: "transparency mask"
