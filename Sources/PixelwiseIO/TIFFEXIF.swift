@@ -62,6 +62,9 @@ struct EXIFDirectories: Equatable {
     static let gpsPointer: UInt32 = 34853
     /// Points to a directory of its own (not carried: its offset would point nowhere in the output).
     static let interoperabilityPointer: UInt32 = 40965
+    /// The largest tag carried, in libtiff's bytes: far above any EXIF tag (a JPEG holds all of its EXIF in
+    /// 64 KB), a bound on what a hostile TIFF makes us allocate.
+    static let maximumTagBytes = 4 << 20
 
     init(primary: [Field] = [], exif: [Field] = [], gps: [Field] = []) {
         self.primary = primary
@@ -233,7 +236,9 @@ struct EXIFDirectories: Equatable {
                 return nil
             }
         }
-        guard count > 0, let values, let decoded = decode(values, count: count, type: type, size: size) else { return nil }
+        // libtiff has read the values already (bounded by the file); ours are up to 8 times larger (Int64).
+        guard count > 0, count <= maximumTagBytes / size, let values,
+              let decoded = decode(values, count: count, type: type, size: size) else { return nil }
         return Field(tag: tag, type: type, values: decoded)
     }
 

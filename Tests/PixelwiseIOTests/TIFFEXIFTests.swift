@@ -195,5 +195,40 @@ struct TIFFEXIFTests {
             #expect(got.xmp == ImageMetadataTests.xmp)
             if let exif = got.exif { #expect(EXIFDirectories(stream: exif) != nil) }
         }
+        // A MakerNote over the 4 MiB a tag may have is left out; the rest is kept.
+        var huge = HandBuiltEXIF.camera
+        huge.exif.append(HandBuiltEXIF.undefined(37500, [UInt8](repeating: 7, count: 5 << 20)))
+        huge.exif.removeAll { $0.tag == 37500 && $0.count == 40 }
+        try ImageFile.write(image, to: path, metadata: ImageMetadata(exif: huge.build()))
+        let kept = try #require(try ImageFile.readMetadata(path).exif.flatMap { EXIFDirectories(stream: $0) })
+        #expect(kept.exif.first { $0.tag == 37500 } == nil && Self.text(36867, kept.exif) == "2024:05:17 14:03:27")
+    }
+
+    @Test("damaged EXIF streams and damaged EXIF IFDs in TIFFs: errors or less EXIF, never a crash")
+    func mutants() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("mutant.tif"), damaged = folder.file("damaged.tif")
+        let good = HandBuiltEXIF.camera.build()
+        let image = AnyImage.uint8(Image(width: 2, height: 2, channels: 1, repeating: 5))
+        try ImageFile.write(image, to: path, metadata: ImageMetadata(exif: good))
+        let file = bytes(of: path)
+        var generator = SplitMix64(seed: 17)
+        for _ in 0..<300 {
+            // 1 to 4 random bytes of the stream changed, then written into a TIFF and read back.
+            var stream = good
+            for _ in 0...Int.random(in: 0...3, using: &generator) {
+                stream[Int.random(in: 0..<stream.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            try ImageFile.write(image, to: path, metadata: ImageMetadata(exif: stream))
+            #expect(try ImageFile.read(path) == image)
+            _ = try ImageFile.readMetadata(path)
+            // The TIFF's own EXIF and GPS IFDs (its first bytes, before the pixels) damaged.
+            var tiff = file
+            for _ in 0...Int.random(in: 0...3, using: &generator) {
+                tiff[Int.random(in: 8..<min(tiff.count, 700), using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            writeBytes(tiff, to: damaged)
+            _ = try? ImageFile.readMetadata(damaged)
+        }
     }
 }

@@ -90,7 +90,9 @@ struct HandBuiltEXIF {
                      ascii(36868, "2024:05:17 14:03:27"), srationals(37380, [(-1, 3)]),
                      rationals(37386, [(50, 1)]), undefined(37500, (0..<40).map { UInt8($0) }),
                      undefined(37510, Array("ASCII\0\0\0a sunny day".utf8)), shorts(40961, [1]),
-                     longs(40962, [6720]), longs(40963, [4480])]
+                     longs(40962, [6720]), longs(40963, [4480]),
+                     // Tags libtiff does not know: kept with their own types.
+                     longs(0xC350, [123_456, 7]), srationals(0xC351, [(-7, 2)])]
         exif.gps = [bytes(0, [2, 3, 0, 0]), ascii(1, "N"), rationals(2, [(51, 1), (30, 1), (2646, 100)]),
                     ascii(3, "W"), rationals(4, [(0, 1), (7, 1), (3993, 100)]), bytes(5, [0]),
                     rationals(6, [(355, 10)]), ascii(18, "WGS-84")]
