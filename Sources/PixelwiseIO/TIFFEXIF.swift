@@ -95,14 +95,7 @@ struct EXIFDirectories: Equatable {
         // anonymous fields, with the types the stream gives them.
         guard TIFFReadEXIFDirectory(handle, first) == 1 else { return nil }
         primary = Self.fields(of: handle) { Self.primaryTags.contains($0) }
-        let exifOffset = Self.offset(Self.exifPointer, of: handle)
-        let gpsOffset = Self.offset(Self.gpsPointer, of: handle)
-        if let exifOffset, TIFFReadEXIFDirectory(handle, exifOffset) == 1 {
-            exif = Self.fields(of: handle) { $0 != Self.interoperabilityPointer }
-        }
-        if let gpsOffset, TIFFReadGPSDirectory(handle, gpsOffset) == 1 {
-            gps = Self.fields(of: handle) { _ in true }
-        }
+        (exif, gps) = Self.subdirectories(from: handle)
         if isEmpty { return nil }
     }
 
@@ -130,15 +123,23 @@ struct EXIFDirectories: Equatable {
     /// everything else of the image first.
     init?(readingFrom handle: OpaquePointer) {
         primary = Self.primaryTags.sorted().compactMap { Self.field($0, of: handle) }
-        let exifOffset = Self.offset(Self.exifPointer, of: handle)
-        let gpsOffset = Self.offset(Self.gpsPointer, of: handle)
+        (exif, gps) = Self.subdirectories(from: handle)
+        if isEmpty { return nil }
+    }
+
+    /// The EXIF and GPS IFDs the current directory of `handle` points to (empty when it points to none, or
+    /// libtiff cannot read them). Leaves `handle` on one of them.
+    static func subdirectories(from handle: OpaquePointer) -> (exif: [Field], gps: [Field]) {
+        // Both offsets first: reading one directory leaves the one that points to them.
+        let exifOffset = offset(exifPointer, of: handle), gpsOffset = offset(gpsPointer, of: handle)
+        var found: (exif: [Field], gps: [Field]) = ([], [])
         if let exifOffset, TIFFReadEXIFDirectory(handle, exifOffset) == 1 {
-            exif = Self.fields(of: handle) { $0 != Self.interoperabilityPointer }
+            found.exif = fields(of: handle) { $0 != interoperabilityPointer }
         }
         if let gpsOffset, TIFFReadGPSDirectory(handle, gpsOffset) == 1 {
-            gps = Self.fields(of: handle) { _ in true }
+            found.gps = fields(of: handle) { _ in true }
         }
-        if isEmpty { return nil }
+        return found
     }
 
     /// Writes the EXIF and GPS IFDs (those not empty) into the TIFF being written, before its image

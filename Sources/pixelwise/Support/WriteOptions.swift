@@ -25,7 +25,7 @@ struct ImageWritingOptions: ParsableArguments {
     }
 
     var writeOptions: ImageWriteOptions {
-        ImageWriteOptions(jpegQuality: quality ?? 95, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
+        ImageWriteOptions(jpegQuality: quality ?? ImageWriteOptions().jpegQuality, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
     }
 
     /// The options for an output derived from `input` (its page `page` when a multi-page TIFF: each page has
