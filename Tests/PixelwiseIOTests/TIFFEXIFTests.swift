@@ -195,13 +195,17 @@ struct TIFFEXIFTests {
             #expect(got.xmp == ImageMetadataTests.xmp)
             if let exif = got.exif { #expect(EXIFDirectories(stream: exif) != nil) }
         }
-        // A MakerNote over the 4 MiB a tag may have is left out; the rest is kept.
+        // A tag over the 4 MiB a tag may have is left out, and so is a MakerNote over 65,535 bytes (libtiff
+        // counts it in 16 bits); the rest is kept, a large tag of libtiff's 32-bit count included.
         var huge = HandBuiltEXIF.camera
-        huge.exif.append(HandBuiltEXIF.undefined(37500, [UInt8](repeating: 7, count: 5 << 20)))
-        huge.exif.removeAll { $0.tag == 37500 && $0.count == 40 }
+        huge.exif.removeAll { $0.tag == 37500 }
+        huge.exif += [HandBuiltEXIF.undefined(37500, [UInt8](repeating: 7, count: 70_000)),
+                      HandBuiltEXIF.undefined(0xC352, [UInt8](repeating: 8, count: 5 << 20)),
+                      HandBuiltEXIF.undefined(0xC353, [UInt8](repeating: 9, count: 100_000))]
         try ImageFile.write(image, to: path, metadata: ImageMetadata(exif: huge.build()))
         let kept = try #require(try ImageFile.readMetadata(path).exif.flatMap { EXIFDirectories(stream: $0) })
-        #expect(kept.exif.first { $0.tag == 37500 } == nil && Self.text(36867, kept.exif) == "2024:05:17 14:03:27")
+        #expect(kept.exif.first { $0.tag == 37500 } == nil && kept.exif.first { $0.tag == 0xC352 } == nil)
+        #expect(Self.integers(0xC353, kept.exif)?.count == 100_000 && Self.text(36867, kept.exif) == "2024:05:17 14:03:27")
     }
 
     @Test("damaged EXIF streams and damaged EXIF IFDs in TIFFs: errors or less EXIF, never a crash")
