@@ -108,10 +108,16 @@ extension ImageFile {
     /// The metadata of the file at `path` (``ImageMetadata``); formats without any (NPY, PNM, camera RAW)
     /// give ``ImageMetadata/none``.
     public static func readMetadata(_ path: String) throws -> ImageMetadata {
+        try readMetadata(path, page: nil)
+    }
+
+    /// The metadata of page `page` of the file at `path` (0 is the first; nil: the first): a multi-page
+    /// TIFF's pages each have their own. Other formats have one image, whose metadata this is.
+    public static func readMetadata(_ path: String, page: Int?) throws -> ImageMetadata {
         switch try format(of: path) {
         case .jpeg: try JPEG.readMetadata(path)
         case .png: try PNG.readMetadata(path)
-        case .tiff: try TIFF.readMetadata(path)
+        case .tiff: try TIFF.readMetadata(path, page: page)
         case .npy, .pnm, .raw: .none
         }
     }

@@ -116,6 +116,11 @@ public enum TIFF {
         func fail(_ fallback: String) -> ImageFileError {
             .cannotWrite(path: reportedPath, reason: messages.first ?? fallback)
         }
+        // EXIF first: its IFDs are written before the image's directory, which, written last as usual, can
+        // then point to them. A tag libtiff refuses is left out, and what it said about it forgotten.
+        let exif = metadata.exif.flatMap { EXIFDirectories(stream: $0) }
+        let exifPointers = exif?.writeSubdirectories(to: handle) ?? (nil, nil)
+        messages.reset()
         func set(_ tag: Int32, _ values: CVarArg...) throws {
             let ok = withVaList(values) { TIFFVSetField(handle, UInt32(tag), $0) }
             if ok != 1 { throw fail("cannot set TIFF tag \(tag)") }
@@ -140,6 +145,8 @@ public enum TIFF {
             try set(TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)
         }
         try writeMetadata(metadata, to: handle, fail: fail)
+        exif?.setPrimary(on: handle, pointers: exifPointers)
+        messages.reset()
         let pixelBytes = image.channels * sampleType.byteCount
         let rowBytes = image.width * pixelBytes
         try RawImageView.with(image) { view in
@@ -192,12 +199,19 @@ public enum TIFF {
 
     // MARK: - Metadata
 
-    /// The resolution, ICC profile (34675), XMP packet (700) and GeoTIFF/GDAL tags
-    /// (``ImageMetadata/TIFFTag/geoTags``) of the first image of the TIFF at `path`. libtiff reads tags it
-    /// does not know (the GeoTIFF ones) as anonymous fields; their values come back as stored. An EXIF IFD
-    /// is not read.
+    /// The resolution, ICC profile (34675), XMP packet (700), GeoTIFF/GDAL tags
+    /// (``ImageMetadata/TIFFTag/geoTags``) and EXIF of the first image of the TIFF at `path`.
     public static func readMetadata(_ path: String) throws -> ImageMetadata {
-        let reader = try Reader(path: path)
+        try readMetadata(path, page: nil)
+    }
+
+    /// The metadata of page `page` (0 is the first; nil: the first) of the TIFF at `path`: its resolution,
+    /// ICC profile (34675), XMP packet (700), GeoTIFF/GDAL tags (``ImageMetadata/TIFFTag/geoTags``) and
+    /// EXIF. libtiff reads tags it does not know (the GeoTIFF ones) as anonymous fields; their values come
+    /// back as stored. EXIF is the page's EXIF and GPS IFDs with its camera, date and orientation tags,
+    /// rewritten by libtiff as the stream a JPEG or PNG holds (``EXIFDirectories``).
+    public static func readMetadata(_ path: String, page: Int?) throws -> ImageMetadata {
+        let reader = try Reader(path: path, page: page)
         let handle = reader.handle
         var metadata = ImageMetadata()
         if let x = reader.field(TIFFTAG_XRESOLUTION, Float(0), defaulted: false),
@@ -232,11 +246,13 @@ public enum TIFF {
             metadata.tiffTags.append(.init(tag: tag, type: UInt16(type.rawValue), count: values.count,
                                            bytes: Array(UnsafeRawBufferPointer(start: values.pointer, count: values.count * elementSize))))
         }
+        // Last: reading the EXIF and GPS IFDs leaves the page's directory.
+        metadata.exif = EXIFDirectories(readingFrom: handle)?.stream()
         return metadata
     }
 
     /// Sets `metadata`'s tags on a TIFF being written, registering the GeoTIFF/GDAL tags libtiff does not
-    /// know (`TIFFMergeFieldInfo`, variable count). EXIF is not written into TIFF.
+    /// know (`TIFFMergeFieldInfo`, variable count). EXIF is written by ``EXIFDirectories``.
     static func writeMetadata(_ metadata: ImageMetadata, to handle: OpaquePointer,
                               fail: (String) -> ImageFileError) throws {
         func set(_ tag: UInt32, _ values: CVarArg...) throws {
@@ -297,15 +313,25 @@ public enum TIFF {
 
         /// Opens `path` with our handlers installed, or throws `failure(message)`.
         func open(_ path: String, mode: String, failure: (String) -> ImageFileError) throws -> OpaquePointer {
+            guard let handle = open({ TIFFOpenExt(path, mode, $0) }) else {
+                throw failure(first ?? "libtiff cannot open it")
+            }
+            return handle
+        }
+
+        /// Calls `opener` with libtiff open options that install our handlers (`TIFFOpenExt`,
+        /// `TIFFClientOpenExt`), and gives back what it opened.
+        func open(_ opener: (OpaquePointer) -> OpaquePointer?) -> OpaquePointer? {
             _ = Messages.silenceGlobalHandlers
-            guard let options = TIFFOpenOptionsAlloc() else { throw failure("out of memory") }
+            guard let options = TIFFOpenOptionsAlloc() else {
+                append("out of memory")
+                return nil
+            }
             defer { TIFFOpenOptionsFree(options) }
             let me = Unmanaged.passUnretained(self).toOpaque()
             TIFFOpenOptionsSetErrorHandlerExtR(options, errorHandler, me)
             TIFFOpenOptionsSetWarningHandlerExtR(options, warningHandler, nil)
-            guard let handle = TIFFOpenExt(path, mode, options) else {
-                throw failure(first ?? "libtiff cannot open it")
-            }
+            guard let handle = opener(options) else { return nil }
             reset()  // anything said while opening a file that opened is not the cause of a later failure
             return handle
         }
@@ -494,6 +520,12 @@ public enum TIFF {
             let photometric = field(TIFFTAG_PHOTOMETRIC, UInt16(PHOTOMETRIC_MINISBLACK), defaulted: false)
                 .map(Int32.init) ?? PHOTOMETRIC_MINISBLACK
             let compression = Int32(field(TIFFTAG_COMPRESSION, UInt16(COMPRESSION_NONE)) ?? UInt16(COMPRESSION_NONE))
+            // Said first, whatever its samples: "5 samples per pixel" would not tell a CMYK+alpha file for what it is.
+            if photometric == PHOTOMETRIC_SEPARATED {
+                throw ImageFileError.unsupported(
+                    path: path,
+                    detail: "CMYK (separated) TIFF, \(channels) samples of \(bits) bits (we read gray and RGB, with or without alpha; convert it to RGB first)")
+            }
 
             let sampleType: SampleType
             switch (format, bits) {
@@ -530,7 +562,6 @@ public enum TIFF {
                 let name = switch photometric {
                 case PHOTOMETRIC_MINISWHITE: "min-is-white gray"
                 case PHOTOMETRIC_PALETTE: "palette colour"
-                case PHOTOMETRIC_SEPARATED: "CMYK (separated)"
                 case PHOTOMETRIC_YCBCR: "YCbCr"
                 case PHOTOMETRIC_CIELAB, PHOTOMETRIC_ICCLAB, PHOTOMETRIC_ITULAB: "Lab colour"
                 case PHOTOMETRIC_MASK: "transparency mask"

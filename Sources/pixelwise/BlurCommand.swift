@@ -96,7 +96,7 @@ struct BlurCommand: ParsableCommand {
                 try ImageFile.write(field.image(), to: saveRadiusMap)
                 savedMap = true
             }
-            if let blurred { try ImageFile.write(blurred, to: output, options: writing.writeOptions(like: input)) }
+            if let blurred { try ImageFile.write(blurred, to: output, options: writing.writeOptions(like: input, page: reading.page)) }
         }
     }
 

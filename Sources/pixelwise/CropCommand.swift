@@ -40,6 +40,6 @@ struct CropCommand: ParsableCommand {
             throw UsageError("--region \(region): reaches outside the \(source.width)×\(source.height) image \(image)")
         }
         try ImageFile.write(source.region(x: x, y: y, width: w, height: h), to: output,
-                           options: writing.writeOptions(like: image, offset: (x, y)))
+                           options: writing.writeOptions(like: image, page: reading.page, offset: (x, y)))
     }
 }

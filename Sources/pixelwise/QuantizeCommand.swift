@@ -112,7 +112,7 @@ struct QuantizeCommand: ParsableCommand {
         mark = clock.now
         if let labels, let labelImage = result.labels { try ImageFile.write(labelImage, to: labels, options: writing.writeOptions) }
         do {
-            if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output, options: writing.writeOptions(like: image)) }
+            if let output, let valueImage = result.values { try ImageFile.write(valueImage, to: output, options: writing.writeOptions(like: image, page: reading.page)) }
         } catch {
             if let labels, !labelsExisted { try? FileManager.default.removeItem(atPath: labels) }
             throw error

@@ -68,3 +68,60 @@ struct TIFFPagesTests {
         _ = try ImageFile.read(png, options: options)
     }
 }
+
+/// Each page of a multi-page TIFF has its own metadata; the one read is the one carried.
+@Suite("TIFF pages: metadata")
+struct TIFFPageMetadataTests {
+    /// Page 0 and page 1 with nothing in common: resolution, XMP, ICC, georeference, EXIF.
+    static let pages: [ImageMetadata] = [
+        ImageMetadata(exif: EXIFDirectories(primary: [.init(tag: 271, type: TIFF_ASCII, values: .text(Array("Page Zero".utf8)))]).stream(),
+                      xmp: Array("<x:xmpmeta>page 0</x:xmpmeta>".utf8), resolution: .init(x: 100, y: 100, unit: 2),
+                      tiffTags: [.doubles(33550, [1, 1, 0]), .doubles(33922, [0, 0, 0, 10, 20, 0])]),
+        ImageMetadata(exif: HandBuiltEXIF.camera.build(), xmp: Array("<x:xmpmeta>page 1</x:xmpmeta>".utf8),
+                      iccProfile: (0..<900).map { UInt8($0 % 256) }, resolution: .init(x: 40, y: 50, unit: 3),
+                      tiffTags: [.doubles(33550, [0.5, 0.5, 0]), .doubles(33922, [0, 0, 0, 600_000, 5_000_000, 0]),
+                                 .init(tag: 42113, type: 2, count: 3, bytes: Array("-9\0".utf8))]),
+    ]
+
+    /// Writes one 3×2 8-bit page per metadata, page p filled with p + 1, with libtiff and the writer's own
+    /// metadata code.
+    static func writePages(_ path: String, _ pages: [ImageMetadata]) throws {
+        try withTIFF(path, "w") { tiff in
+            for (index, metadata) in pages.enumerated() {
+                let exif = metadata.exif.flatMap { EXIFDirectories(stream: $0) }
+                let pointers = exif?.writeSubdirectories(to: tiff) ?? (nil, nil)
+                set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(3))
+                set(tiff, TIFFTAG_IMAGELENGTH, UInt32(2))
+                set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(8))
+                set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(1))
+                set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK)
+                set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(2))
+                try TIFF.writeMetadata(metadata, to: tiff) { ImageFileError.cannotWrite(path: path, reason: $0) }
+                exif?.setPrimary(on: tiff, pointers: pointers)
+                var data = [UInt8](repeating: UInt8(index + 1), count: 6)
+                #expect(TIFFWriteEncodedStrip(tiff, 0, &data, 6) == 6)
+                #expect(TIFFWriteDirectory(tiff) == 1)
+            }
+        }
+    }
+
+    @Test("readMetadata with a page gives that page's resolution, XMP, ICC, GeoTIFF tags and EXIF")
+    func perPage() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("pages.tif")
+        try Self.writePages(path, Self.pages)
+        #expect(try ImageFile.readMetadata(path) == Self.pages[0])
+        #expect(try ImageFile.readMetadata(path, page: 0) == Self.pages[0])
+        let second = try ImageFile.readMetadata(path, page: 1)
+        var expected = Self.pages[1]
+        expected.exif = second.exif
+        #expect(second == expected)
+        TIFFEXIFTests.expectSame(second.exif.flatMap { EXIFDirectories(stream: $0) },
+                                 try #require(EXIFDirectories(stream: Self.pages[1].exif!)), "page 1")
+        var options = ImageReadOptions()
+        options.page = 1
+        #expect(try ImageFile.read(path, options: options) == .uint8(Image(width: 3, height: 2, channels: 1, repeating: 2)))
+        let error = imageFileError { _ = try ImageFile.readMetadata(path, page: 2) }
+        #expect(isUnsupported(error) && error!.description.contains("has 2 pages"), "\(String(describing: error))")
+    }
+}

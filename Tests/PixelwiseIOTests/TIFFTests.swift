@@ -389,3 +389,38 @@ func field<T>(_ tiff: OpaquePointer, _ tag: Int32, _ initial: T) -> T {
     _ = withUnsafeMutablePointer(to: &value) { pointer in withVaList([pointer]) { TIFFVGetFieldDefaulted(tiff, UInt32(tag), $0) } }
     return value
 }
+
+/// CMYK TIFFs are refused, saying what the file is, whatever their samples.
+@Suite("TIFF CMYK")
+struct TIFFCMYKTests {
+    @Test("a CMYK TIFF is refused with a message naming it CMYK", arguments: [
+        (4, 8, COMPRESSION_NONE), (4, 16, COMPRESSION_LZW), (5, 8, COMPRESSION_ADOBE_DEFLATE), (4, 8, COMPRESSION_JPEG),
+    ] as [(Int, Int, Int32)])
+    func cmykRefused(_ shape: (samples: Int, bits: Int, compression: Int32)) throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("cmyk.tif")
+        try withTIFF(path, "w") { tiff in
+            set(tiff, TIFFTAG_IMAGEWIDTH, UInt32(16))
+            set(tiff, TIFFTAG_IMAGELENGTH, UInt32(8))
+            set(tiff, TIFFTAG_BITSPERSAMPLE, Int32(shape.bits))
+            set(tiff, TIFFTAG_SAMPLESPERPIXEL, Int32(shape.samples))
+            set(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_SEPARATED)
+            set(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG)
+            set(tiff, TIFFTAG_COMPRESSION, shape.compression)
+            set(tiff, TIFFTAG_ROWSPERSTRIP, UInt32(8))
+            if shape.samples == 5 {
+                var alpha = UInt16(EXTRASAMPLE_UNASSALPHA)
+                set(tiff, TIFFTAG_EXTRASAMPLES, Int32(1), withUnsafeMutablePointer(to: &alpha) { $0 })
+            }
+            var data = [UInt8](repeating: 60, count: 16 * 8 * shape.samples * shape.bits / 8)
+            #expect(TIFFWriteEncodedStrip(tiff, 0, &data, tmsize_t(data.count)) > 0)
+        }
+        for attempt in [{ _ = try ImageFile.read(path) }, { _ = try ImageFile.info(path) }] {
+            let error = imageFileError(attempt)
+            #expect(isUnsupported(error), "got \(String(describing: error))")
+            #expect(error?.description.contains("CMYK (separated) TIFF, \(shape.samples) samples of \(shape.bits) bits") == true,
+                    "\(String(describing: error))")
+            expectOneLine(error, naming: path)
+        }
+    }
+}

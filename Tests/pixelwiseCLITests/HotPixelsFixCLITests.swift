@@ -197,6 +197,23 @@ struct HotPixelsFixCLITests {
         #expect(decoded[20, 20, 0] > 200)
     }
 
+    @Test func qualityWithoutReencodeIsRefusedOnAJPEGRepair() throws {
+        let jpeg = folder.path("q.jpg")
+        try ImageFile.write(.uint8(Image<UInt8>(width: 16, height: 16, channels: 3, repeating: 80)), to: jpeg)
+        // The block repair copies the file's own quantization: a --quality would be silently ignored.
+        try expectFailure(["hotpixels", "fix", jpeg, "--pixel", "3,3", "--quality", "90", "-o", folder.path("q-out.jpg")],
+                          "--quality 90: applies only with --reencode (the JPEG repair of \(jpeg) copies the file's own quantization)")
+        try expectFailure(["hotpixels", "fix", jpeg, "--pixel", "3,3", "--quality", "90", "--in-place"], "--quality 90: applies only with --reencode")
+        // Elsewhere it is no error: with --reencode and for a JPEG from another format it is the quality
+        // written; for another output format it means nothing, as for every command.
+        var result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "3,3", "--quality", "90", "--reencode", "-o", folder.path("r.jpg"))
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try CLI.run("hotpixels", "fix", rgbPath, "--pixel", "1,1", "--quality", "90", "-o", folder.path("from-npy.jpg"))
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try CLI.run("hotpixels", "fix", jpeg, "--pixel", "3,3", "--quality", "90", "-o", folder.path("to.png"))
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test func aPixelOutsideAnyImageWritesNothing() throws {
         let small = folder.path("small.npy")
         try ImageFile.write(.uint8(Image<UInt8>(width: 3, height: 3, channels: 3)), to: small)

@@ -93,9 +93,13 @@ struct HotPixelsFixCommand: ParsableCommand {
         // Check every input against the list before writing anything: one bad file must not leave the
         // others half done.
         var rawInputs = Set<String>()
-        for file in files {
+        for (file, target) in zip(files, outputs) {
             let info = try ImageFile.info(file, options: reading.readOptions)
             try checkSites(sites, source: source, against: info, file: file, layout: layout)
+            // The block repair keeps the file's own quantization: a quality asked for would be silently ignored.
+            if let quality = writing.quality, !reencode, info.format == .jpeg, ImageFormat(pathExtensionOf: target) == .jpeg {
+                throw UsageError("--quality \(quality): applies only with --reencode (the JPEG repair of \(file) copies the file's own quantization)")
+            }
             if info.format == .raw {
                 if radius > 0 {
                     throw UsageError("--radius \(radius): \(file) is a camera RAW mosaic, where a defect stays in its photosite; repair it without --radius")
@@ -184,7 +188,7 @@ struct HotPixelsFixCommand: ParsableCommand {
                 try JPEG.writeEdited(image, original: original, source: file, to: target, keepingMarkers: keepMetadata)
             } else if write {
                 try ImageFile.write(image, to: target, options: writeOptions,
-                                    metadata: keepMetadata ? ImageFile.readMetadata(file) : .none)
+                                    metadata: keepMetadata ? ImageFile.readMetadata(file, page: readOptions.page) : .none)
             }
             return FileResult(unrepaired: outcome.unrepaired)
         } catch {

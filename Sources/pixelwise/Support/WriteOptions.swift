@@ -5,8 +5,10 @@ extension TIFFCompression: ExpressibleByArgument {}
 
 /// Options every command that writes images shares: how each format compresses.
 struct ImageWritingOptions: ParsableArguments {
-    @Option(help: "JPEG quality of JPEG outputs, 1–100.")
-    var quality: Int = 95
+    /// Optional so that a command can tell a --quality given from the default (`hotpixels fix` refuses one
+    /// that would not apply).
+    @Option(help: "JPEG quality of JPEG outputs, 1–100 (default 95).")
+    var quality: Int?
 
     @Option(help: "zlib level of PNG outputs: 0 (none, fastest) to 9 (smallest, slowest).")
     var pngLevel: Int = PNG.defaultCompressionLevel
@@ -18,20 +20,21 @@ struct ImageWritingOptions: ParsableArguments {
     var stripMetadata = false
 
     func validate() throws {
-        guard (1...100).contains(quality) else { throw UsageError("--quality \(quality): must be 1 to 100") }
+        if let quality, !(1...100).contains(quality) { throw UsageError("--quality \(quality): must be 1 to 100") }
         guard (0...9).contains(pngLevel) else { throw UsageError("--png-level \(pngLevel): must be 0 to 9") }
     }
 
     var writeOptions: ImageWriteOptions {
-        ImageWriteOptions(jpegQuality: quality, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
+        ImageWriteOptions(jpegQuality: quality ?? ImageWriteOptions().jpegQuality, tiffCompression: tiffCompression, pngCompressionLevel: pngLevel)
     }
 
-    /// The options for an output derived from `input`: its metadata carried (unless --strip-metadata), with
-    /// the georeference moved to `offset` for a region of it (docs/FORMATS.md).
-    func writeOptions(like input: String, offset: (x: Int, y: Int)? = nil) throws -> ImageWriteOptions {
+    /// The options for an output derived from `input` (its page `page` when a multi-page TIFF: each page has
+    /// its own metadata): its metadata carried (unless --strip-metadata), with the georeference moved to
+    /// `offset` for a region of it (docs/FORMATS.md).
+    func writeOptions(like input: String, page: Int?, offset: (x: Int, y: Int)? = nil) throws -> ImageWriteOptions {
         var options = writeOptions
         if !stripMetadata {
-            let metadata = try ImageFile.readMetadata(input)
+            let metadata = try ImageFile.readMetadata(input, page: page)
             options.metadata = offset.map { metadata.cropped(x: $0.x, y: $0.y) } ?? metadata
         }
         return options
