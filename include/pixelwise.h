@@ -220,6 +220,13 @@ pw_status pw_scan_merge(pw_scan *scan, const pw_scan *other, char *error, size_t
 
 /* The state as the bytes of a CLI state file (`hotpixels scan --save-state`). */
 pw_status pw_scan_to_bytes(const pw_scan *scan, pw_bytes **bytes, char *error, size_t error_size);
+/* Chan-merges the state in `data` (the bytes of pw_scan_to_bytes or a state file, checked likewise) into `scan`,
+ * reading its statistics in place: a received state is merged without being decoded into a copy first (into an
+ * empty scan it is decoded). `earlier` nonzero: its frames are listed before the scan's own. Errors as
+ * pw_scan_from_bytes's, and PW_ERROR_VALUE for a state of another geometry. */
+pw_status pw_scan_merge_bytes(pw_scan *scan, const uint8_t *data, int64_t size, int32_t earlier, char *error,
+                              size_t error_size);
+
 /* A scan from the bytes of a state file (checked: magic, version, sizes, checksum). */
 pw_status pw_scan_from_bytes(const uint8_t *data, int64_t size, pw_scan **scan, char *error, size_t error_size);
 

@@ -118,7 +118,9 @@ for op in range(8):
     echo "fuzz: $t for $seconds s (log $log)" >&2
     set +e
     # FUZZ_RUNS=N also stops a target after N executions (the long runs: 1,000,000 or SECONDS, whichever first).
-    "$bin/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    # FUZZ_TIMEOUT: seconds an input may take before it counts as a hang (default 10; libFuzzer measures wall
+    # time, so a paused or starved fuzzer reports false timeouts: rerun such an input alone to tell).
+    "$bin/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$findings/" -close_fd_mask=1 >"$log" 2>&1
     code=$?
     set -e

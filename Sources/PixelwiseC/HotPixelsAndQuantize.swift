@@ -291,6 +291,16 @@ public func pwScanToBytes(_ scan: OpaquePointer?, _ bytes: UnsafeMutablePointer<
     }
 }
 
+@_cdecl("pw_scan_merge_bytes")
+public func pwScanMergeBytes(_ scan: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ size: Int64, _ earlier: Int32,
+                             _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {
+    guarded(error, errorSize) {
+        guard size >= 0, size == 0 || data != nil else { throw ABIError.value("data: NULL or negative size \(size)") }
+        try scanner(scan).merge(encoded: UnsafeRawBufferPointer(start: data, count: Int(size)), name: "state bytes",
+                                earlier: earlier != 0)
+    }
+}
+
 @_cdecl("pw_scan_from_bytes")
 public func pwScanFromBytes(_ data: UnsafePointer<UInt8>?, _ size: Int64, _ scan: UnsafeMutablePointer<OpaquePointer?>?,
                             _ error: UnsafeMutablePointer<CChar>?, _ errorSize: Int) -> Int32 {

@@ -147,6 +147,67 @@ public enum HotPixelStateFile {
     /// Reads a state from the bytes of a state file (checked as ``read(_:)`` checks a file); `name` names the
     /// source in errors.
     public static func decode(_ bytes: UnsafeRawBufferPointer, name path: String) throws(HotPixelStateError) -> Contents {
+        let parts = try parse(bytes, name: path)
+        let state = AnyHotPixelAccumulator(geometry: parts.geometry)
+        var offset = headerSize
+        withArrays(state) { arrays in
+            for array in arrays {
+                UnsafeMutableRawBufferPointer(mutating: array).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + array.count)]))
+                offset += array.count
+            }
+        }
+        switch state {
+        case .uint8(let a): a.setFrameCount(parts.frameCount)
+        case .uint16(let a): a.setFrameCount(parts.frameCount)
+        case .float32(let a): a.setFrameCount(parts.frameCount)
+        case .float64(let a): a.setFrameCount(parts.frameCount)
+        }
+        return Contents(state: state, frames: parts.frames)
+    }
+
+    /// Chan-merges the state in `bytes` (checked as ``decode(_:name:)`` checks it) into `state`, reading its
+    /// arrays where they are: no copy of a state that may be hundreds of MB. Returns its frame list.
+    /// Throws ``HotPixelStateError/mismatch(path:expected:found:)`` when its geometry differs from `state`'s.
+    public static func merge(_ bytes: UnsafeRawBufferPointer, name path: String,
+                             into state: AnyHotPixelAccumulator) throws(HotPixelStateError) -> [String] {
+        let parts = try parse(bytes, name: path)
+        guard parts.geometry == state.geometry else {
+            throw HotPixelStateError.mismatch(path: path, expected: "\(state.geometry)", found: "\(parts.geometry)")
+        }
+        let n = parts.geometry.sampleCount, sampleSize = parts.geometry.sampleType.byteCount
+        let means = bytes.baseAddress! + headerSize
+        guard Int(bitPattern: means) % 4 == 0, Int(bitPattern: means + 8 * n) % sampleSize == 0 else {
+            // Bytes at an odd address (a slice of a larger buffer): typed loads need them aligned first.
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+            defer { copy.deallocate() }
+            copy.copyMemory(from: bytes)
+            return try merge(UnsafeRawBufferPointer(copy), name: path, into: state)
+        }
+        func merged<S: HotPixelSample>(_ a: HotPixelAccumulator<S>) {
+            let m2s = means + 4 * n, minima = m2s + 4 * n, maxima = minima + n * sampleSize
+            let hasRange = parts.geometry.method == .residual
+            a.merge(mean: means.assumingMemoryBound(to: Float.self), m2: m2s.assumingMemoryBound(to: Float.self),
+                    minimum: hasRange ? minima.assumingMemoryBound(to: S.self) : nil,
+                    maximum: hasRange ? maxima.assumingMemoryBound(to: S.self) : nil, frameCount: parts.frameCount)
+        }
+        switch state {
+        case .uint8(let a): merged(a)
+        case .uint16(let a): merged(a)
+        case .float32(let a): merged(a)
+        case .float64(let a): merged(a)
+        }
+        return parts.frames
+    }
+
+    /// A state file's geometry, frame count and frame list, every size and the checksum checked; its arrays
+    /// start at ``headerSize``, in ``withArrays(_:_:)``'s order.
+    struct Parts {
+        var geometry: HotPixelGeometry
+        var frameCount: Int
+        var frames: [String]
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, name path: String) throws(HotPixelStateError) -> Parts {
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw HotPixelStateError.notAState(path: path) }
         func get(_ offset: Int, _ size: Int) -> UInt64 {
             var value: UInt64 = 0
@@ -209,23 +270,9 @@ public enum HotPixelStateFile {
         hash.add(UnsafeRawBufferPointer(rebasing: bytes[0..<(expected - 8)]))
         guard hash.value == get(expected - 8, 8) else { throw HotPixelStateError.badChecksum(path: path) }
 
-        let state = AnyHotPixelAccumulator(geometry: geometry)
-        var offset = headerSize
-        withArrays(state) { arrays in
-            for array in arrays {
-                UnsafeMutableRawBufferPointer(mutating: array).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + array.count)]))
-                offset += array.count
-            }
-        }
-        switch state {
-        case .uint8(let a): a.setFrameCount(frames)
-        case .uint16(let a): a.setFrameCount(frames)
-        case .float32(let a): a.setFrameCount(frames)
-        case .float64(let a): a.setFrameCount(frames)
-        }
         let listText = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(arraysEnd + 8)..<(expected - 8)]), as: UTF8.self)
         let names = listText.isEmpty ? [] : listText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return Contents(state: state, frames: names)
+        return Parts(geometry: geometry, frameCount: frames, frames: names)
     }
 
     /// The accumulator's arrays as raw bytes, in file order.

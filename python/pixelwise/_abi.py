@@ -173,6 +173,7 @@ pw_scan_add = _declare("pw_scan_add", c_int32, _P, _IMG, *_ERR)
 pw_scan_add_files = _declare("pw_scan_add_files", c_int32, _P, POINTER(c_char_p), c_int64, c_int64, _PP, *_ERR)
 pw_scan_merge = _declare("pw_scan_merge", c_int32, _P, _P, *_ERR)
 pw_scan_to_bytes = _declare("pw_scan_to_bytes", c_int32, _P, _PP, *_ERR)
+pw_scan_merge_bytes = _declare("pw_scan_merge_bytes", c_int32, _P, c_void_p, c_int64, c_int32, *_ERR)
 pw_scan_from_bytes = _declare("pw_scan_from_bytes", c_int32, c_void_p, c_int64, _PP, *_ERR)
 pw_scan_detect = _declare("pw_scan_detect", c_int32, _P, c_double, c_int64, c_int64, c_int32, _PP, *_ERR)
 pw_hotpixels_fix = _declare("pw_hotpixels_fix", c_int32, _IMG, _P, c_int64, c_int64, c_int32,

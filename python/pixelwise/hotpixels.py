@@ -86,6 +86,16 @@ def _defects(report: dict) -> list[Defect]:
             for c in report.get("candidates", [])]
 
 
+def _byte_view(data: Any) -> np.ndarray:
+    """State bytes as a uint8 array over whatever holds them, without copying (a state may be hundreds of MB)."""
+    if not isinstance(data, (bytes, bytearray, memoryview, np.ndarray, pickle.PickleBuffer)):
+        raise PixelwiseTypeError(f"data: expected bytes, got {type(data).__name__}")
+    try:
+        return np.frombuffer(data, np.uint8)
+    except (ValueError, TypeError, BufferError) as error:
+        raise PixelwiseTypeError(f"data: not a contiguous buffer of bytes ({error})") from None
+
+
 class Scan:
     """Running per-pixel statistics of a stack of frames (the state of ``pixelwise hotpixels scan``).
 
@@ -326,6 +336,41 @@ class Scan:
             status = _abi.pw_scan_merge(self._handle, other._handle, error, _ERROR_SIZE)
         _check(status, error)
 
+    def merge_bytes(self, data: bytes | bytearray | memoryview | np.ndarray, *, earlier: bool = False) -> None:
+        """Merge a state given as its bytes (`to_bytes`, or a CLI ``--save-state`` file's contents), exactly.
+
+        The same as ``merge(Scan.from_bytes(data))``, but the statistics are read where they are: a state of
+        hundreds of MB (received from another process, or memory-mapped from a file) is merged without being
+        decoded into a copy first.
+
+        Parameters
+        ----------
+        data : bytes-like
+            The state's bytes (checked: magic, version, sizes, checksum).
+        earlier : bool
+            Its frames come before this scan's (they are listed first in the state's frame list).
+
+        Raises
+        ------
+        ValueError
+            If the bytes are not a valid state, or the state's geometry differs from this scan's.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pixelwise import hotpixels
+        >>> a, b = hotpixels.Scan(), hotpixels.Scan()
+        >>> a.add(np.zeros((4, 4), np.uint8)); b.add(np.ones((4, 4), np.uint8))
+        >>> a.merge_bytes(b.to_bytes()); a.frames
+        2
+        """
+        raw = _byte_view(data)
+        error = _abi.error_buffer()
+        with self._lock:
+            status = _abi.pw_scan_merge_bytes(self._handle, raw.ctypes.data if raw.size else None, raw.size,
+                                              1 if earlier else 0, error, _ERROR_SIZE)
+        _check(status, error)
+
     # -- state bytes -----------------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         """The state as the bytes of a CLI state file (``hotpixels scan --save-state``).
@@ -364,13 +409,7 @@ class Scan:
         >>> hotpixels.Scan.from_bytes(hotpixels.Scan(8, 8, 1).to_bytes()).width
         8
         """
-        if not isinstance(data, (bytes, bytearray, memoryview, np.ndarray, pickle.PickleBuffer)):
-            raise PixelwiseTypeError(f"data: expected bytes, got {type(data).__name__}")
-        # Read in place, whatever holds the bytes (a state of a few hundred MB is not copied first).
-        try:
-            raw = np.frombuffer(data, np.uint8)
-        except (ValueError, TypeError, BufferError) as error:
-            raise PixelwiseTypeError(f"data: not a contiguous buffer of bytes ({error})") from None
+        raw = _byte_view(data)
         handle = ctypes.c_void_p()
         error = _abi.error_buffer()
         _check(_abi.pw_scan_from_bytes(raw.ctypes.data if raw.size else None, raw.size, _byref(handle), error,

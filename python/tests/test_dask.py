@@ -214,6 +214,23 @@ def test_blur_reads_windows_from_files(client):
     assert np.array_equal(shifted.compute(), pixelwise.blur(image // 2, 4))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("map_dtype", [np.uint8, np.uint16, bool])
+def test_blur_box_integer_map_from_files_sizes_each_halo_itself(client, channels, map_dtype):
+    # An unsigned-integer map from a file: each block's halo is its own largest radius (no pass over the
+    # whole map first), for any chunks, even ones smaller than the radii; still bit for bit the in-memory blur.
+    rng = np.random.default_rng(17)
+    image = image_of(rng, np.uint16, UNEVEN, channels)
+    radius = rng.integers(0, 40, UNEVEN).astype(map_dtype)
+    radius[:300, :200] = 0  # blocks of radius 0: no halo at all
+    lazy = pwd.blur(chunked(image, (61, 90)), chunked(radius, (61, 90)))
+    assert not [name for name in lazy.dask.layers if "max" in name or "overlap" in name]
+    assert lazy.chunks[:2] == ((61,) * 16 + (21,), (90,) * 17 + (1,))
+    assert np.array_equal(lazy.compute(), pixelwise.blur(image, radius))
+    assert np.array_equal(pwd.blur(chunked(image, (61, 90)), chunked(radius, (61, 90)), dtype="float64").compute(),
+                          pixelwise.blur(image, radius, dtype="float64"))
+
+
 def test_blur_bad_input(client):
     image = chunked(np.zeros((100, 120), np.uint8), (30, 40))
     with pytest.raises(ValueError, match="max_radius"):

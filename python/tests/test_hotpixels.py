@@ -78,6 +78,37 @@ def test_state_bytes_round_trip_and_pickle():
     assert hotpixels.Scan.from_bytes(bytearray(data)).frames == 5
 
 
+def test_merge_bytes_equals_merge():
+    rng = np.random.default_rng(15)
+    frames = frames_with_defects(rng, count=6)
+    a, b, c = hotpixels.Scan(), hotpixels.Scan(), hotpixels.Scan()
+    for frame in frames[:3]:
+        a.add(frame)
+        c.add(frame)
+    for frame in frames[3:]:
+        b.add(frame)
+    a.merge(b)
+    c.merge_bytes(memoryview(b.to_bytes()))
+    assert c.to_bytes() == a.to_bytes() and c.frames == 6
+    empty = hotpixels.Scan()
+    empty.merge_bytes(b.to_bytes())  # into an empty scan: decoded
+    assert empty.to_bytes() == b.to_bytes()
+    b.merge_bytes(hotpixels.Scan.from_bytes(a.to_bytes()).to_bytes(), earlier=True)
+    assert b.frames == 9
+    with pytest.raises(ValueError, match="other scan"):
+        a.merge_bytes(_other_size_state())
+    with pytest.raises(ValueError):
+        a.merge_bytes(b.to_bytes()[:100])
+    with pytest.raises(TypeError, match="data"):
+        a.merge_bytes("text")
+
+
+def _other_size_state() -> bytes:
+    scan = hotpixels.Scan()
+    scan.add(np.zeros((5, 7), np.uint8))
+    return scan.to_bytes()
+
+
 def test_state_bytes_travel_without_copies():
     # Pickle protocol 5 (distributed's): the state bytes go out of band, as the library's own buffer, and are
     # read back from whatever buffer the receiver holds (memoryview, numpy array), not copied into bytes first.

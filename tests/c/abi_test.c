@@ -212,7 +212,28 @@ static void test_hotpixels(void) {
         pw_image image = image_u8(frame, W, H, 1, W);
         OK(pw_scan_add(f < FRAMES / 2 ? scan : other, &image, error, sizeof error));
     }
+    /* The same merge from state bytes, in place, into a copy of `scan` before the merge. */
+    pw_bytes *beforeBytes = NULL, *otherBytes = NULL;
+    pw_scan *fromBytes = NULL;
+    OK(pw_scan_to_bytes(scan, &beforeBytes, error, sizeof error));
+    OK(pw_scan_from_bytes(pw_bytes_data(beforeBytes), pw_bytes_size(beforeBytes), &fromBytes, error, sizeof error));
+    OK(pw_scan_to_bytes(other, &otherBytes, error, sizeof error));
+    OK(pw_scan_merge_bytes(fromBytes, pw_bytes_data(otherBytes), pw_bytes_size(otherBytes), 0, error, sizeof error));
+    CHECK(pw_scan_frames(fromBytes) == FRAMES, "frames merged from bytes %lld", (long long)pw_scan_frames(fromBytes));
+    CHECK(pw_scan_merge_bytes(fromBytes, pw_bytes_data(otherBytes), 20, 0, error, sizeof error) == PW_ERROR_VALUE,
+          "truncated state bytes merged");
     OK(pw_scan_merge(scan, other, error, sizeof error));
+    pw_bytes *mergedBytes = NULL, *mergedFromBytes = NULL;
+    OK(pw_scan_to_bytes(scan, &mergedBytes, error, sizeof error));
+    OK(pw_scan_to_bytes(fromBytes, &mergedFromBytes, error, sizeof error));
+    CHECK(pw_bytes_size(mergedBytes) == pw_bytes_size(mergedFromBytes)
+              && memcmp(pw_bytes_data(mergedBytes), pw_bytes_data(mergedFromBytes), (size_t)pw_bytes_size(mergedBytes)) == 0,
+          "merging state bytes differs from merging the scan");
+    pw_bytes_free(beforeBytes);
+    pw_bytes_free(otherBytes);
+    pw_bytes_free(mergedBytes);
+    pw_bytes_free(mergedFromBytes);
+    pw_scan_free(fromBytes);
     CHECK(pw_scan_frames(scan) == FRAMES, "frames %lld", (long long)pw_scan_frames(scan));
     int64_t w, h, c;
     int32_t type, cfa, method;

@@ -350,26 +350,39 @@ public final class HotPixelAccumulator<Sample: HotPixelSample>: @unchecked Senda
     /// Not to be called while frames are being added.
     public func merge(_ other: HotPixelAccumulator<Sample>) {
         precondition(other.geometry == geometry, "merging states of different geometry")
-        fillPending()
         other.fillPending()
-        let countA = frameCount, countB = other.frameCount
+        merge(mean: UnsafePointer(other.mean.baseAddress!), m2: UnsafePointer(other.m2.baseAddress!),
+              minimum: other.minimum.baseAddress.map { UnsafePointer($0) },
+              maximum: other.maximum.baseAddress.map { UnsafePointer($0) }, frameCount: other.frameCount)
+    }
+
+    /// Adds statistics held elsewhere — `geometry.sampleCount` means and M2s and, for the residual method,
+    /// minima and maxima, of `frameCount` frames — with the same merge: a state file's arrays read in place,
+    /// so that merging a received state costs no copy of it. Not to be called while frames are being added.
+    public func merge(mean otherMeans: UnsafePointer<Float>, m2 otherM2s: UnsafePointer<Float>,
+                      minimum otherMinimum: UnsafePointer<Sample>?, maximum otherMaximum: UnsafePointer<Sample>?,
+                      frameCount countB: Int) {
+        precondition(geometry.method != .residual || (otherMinimum != nil && otherMaximum != nil),
+                     "a residual state needs its range")
+        fillPending()
+        let countA = frameCount
         let total = mean.count
         // Rows in parallel: the merge is elementwise.
         let chunk = Swift.max(1, geometry.width * geometry.channels)
         let mean = SendablePointer(mean.baseAddress!), m2 = SendablePointer(m2.baseAddress!)
-        let otherMean = SendablePointer(other.mean.baseAddress!), otherM2 = SendablePointer(other.m2.baseAddress!)
+        let otherMean = SendableConstPointer(otherMeans), otherM2 = SendableConstPointer(otherM2s)
         Parallel.forEachChunk(count: (total + chunk - 1) / chunk, minimumChunk: 16) { rows in
             let start = rows.lowerBound * chunk
             let end = Swift.min(total, rows.upperBound * chunk)
             Welford.merge(mean: mean.pointer! + start, m2: m2.pointer! + start, count: countA,
-                          otherMean: UnsafePointer(otherMean.pointer! + start), otherM2: UnsafePointer(otherM2.pointer! + start),
+                          otherMean: otherMean.pointer! + start, otherM2: otherM2.pointer! + start,
                           otherCount: countB, streams: end - start)
         }
-        if geometry.method == .residual {
+        if geometry.method == .residual, let otherMinimum, let otherMaximum {
             HotPixelAccumulator.updateRange(minimum: minimum.baseAddress!, maximum: maximum.baseAddress!,
-                                            values: other.minimum.baseAddress!, count: minimum.count)
+                                            values: otherMinimum, count: minimum.count)
             HotPixelAccumulator.updateRange(minimum: minimum.baseAddress!, maximum: maximum.baseAddress!,
-                                            values: other.maximum.baseAddress!, count: maximum.count)
+                                            values: otherMaximum, count: maximum.count)
         }
         setFrameCount(countA + countB)
     }

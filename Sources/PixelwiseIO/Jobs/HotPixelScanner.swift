@@ -132,6 +132,27 @@ public final class HotPixelScanner: @unchecked Sendable {
         frames += other.frames
     }
 
+    /// Merges a state given as state-file bytes (checked as ``HotPixelStateFile/decode(_:name:)`` checks
+    /// them), reading its arrays in place: a received state of hundreds of MB is merged without being copied.
+    /// `earlier`: its frames come before this scan's (they are listed first).
+    public func merge(encoded bytes: UnsafeRawBufferPointer, name: String, earlier: Bool = false) throws {
+        guard let mine = state else {
+            let contents = try HotPixelStateFile.decode(bytes, name: name)
+            if let reason = mismatchOfGeometry(contents.state.geometry) { throw HotPixelScanError.stateMismatch(reason) }
+            state = contents.state
+            frames = contents.frames
+            cfa = contents.state.geometry.cfa
+            return
+        }
+        let theirs: [String]
+        do {
+            theirs = try HotPixelStateFile.merge(bytes, name: name, into: mine)
+        } catch .mismatch(_, let expected, let found) {
+            throw HotPixelScanError.stateMismatch("the other scan is \(found), this one \(expected)")
+        }
+        frames = earlier ? theirs + frames : frames + theirs
+    }
+
     private func mismatchOfGeometry(_ g: HotPixelGeometry) -> String? {
         if requestedWidth > 0, g.width != requestedWidth || g.height != requestedHeight {
             return "the other scan is \(g.width)×\(g.height), this one \(requestedWidth)×\(requestedHeight)"

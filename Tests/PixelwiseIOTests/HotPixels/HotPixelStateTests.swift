@@ -66,6 +66,36 @@ struct HotPixelStateTests {
         #expect(back.frames == frames && arrays(back.state) == arrays(state))
     }
 
+    @Test("Merging state bytes in place equals merging the decoded state, at any alignment; other geometries refused",
+          arguments: [HotPixelMethod.residual, .variance])
+    func mergeInPlace(method: HotPixelMethod) throws {
+        let geometry = HotPixelGeometry(width: 11, height: 6, channels: 3, sampleType: .uint16, cfa: nil, method: method)
+        let other = filled(geometry, frames: 4, seed: 5)
+        let bytes = HotPixelStateFile.encode(other, frames: ["x", "y"])
+        let expected = filled(geometry, frames: 3, seed: 2)
+        expected.merge(try bytes.withUnsafeBytes { try HotPixelStateFile.decode($0, name: "b") }.state)
+        for shift in 0..<3 {
+            let state = filled(geometry, frames: 3, seed: 2)
+            let shifted = [UInt8](repeating: 0, count: shift) + bytes
+            let frames = try shifted.withUnsafeBytes {
+                try HotPixelStateFile.merge(UnsafeRawBufferPointer(rebasing: $0[shift...]), name: "b", into: state)
+            }
+            #expect(frames == ["x", "y"])
+            #expect(state.frameCount == 7)
+            #expect(arrays(state) == arrays(expected), "shift \(shift)")
+        }
+        let elsewhere = filled(HotPixelGeometry(width: 11, height: 5, channels: 3, sampleType: .uint16, cfa: nil, method: method),
+                               frames: 1, seed: 1)
+        #expect(throws: HotPixelStateError.self) {
+            _ = try bytes.withUnsafeBytes { try HotPixelStateFile.merge($0, name: "b", into: elsewhere) }
+        }
+        var damaged = bytes
+        damaged[70] ^= 1
+        #expect(throws: HotPixelStateError.badChecksum(path: "b")) {
+            _ = try damaged.withUnsafeBytes { try HotPixelStateFile.merge($0, name: "b", into: filled(geometry, frames: 1, seed: 1)) }
+        }
+    }
+
     @Test("Corruption anywhere, truncation, another version or not a state: clear errors")
     func corruption() throws {
         let dir = try folder()
