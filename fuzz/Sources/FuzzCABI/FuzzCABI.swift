@@ -70,6 +70,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if status != PW_OK { count = Int64(input.byte() % 17); for i in 0..<16 { centers[i] = input.double() } }
         var labels = pw_image(data: output, width: width, height: height, channels: 1, row_stride: width, sample_type: PW_UINT8)
         _ = pwQuantizeAssign(&image, 0, &centers, min(count, 16), &labels, nil, &error, 256)
+        // The fit on counted data: values and weights from the input (unsorted, repeated, NaN, zero weights).
+        let n = Int(input.byte() % 24)
+        var values = (0..<n).map { _ in input.byte() % 4 == 0 ? input.double() : Double(input.byte()) }
+        if input.byte() % 2 == 0 { values.sort() }
+        let weights = (0..<n).map { _ in input.byte() % 5 == 0 ? input.double() : Double(input.byte() % 9) }
+        let weighted = input.byte() % 2 == 1, given = Int64(n) - Int64(input.byte() % 2)
+        let kMin = Int64(input.byte() % 5), kMax = Int64(input.byte() % 20), method = Int32(input.byte() % 3)
+        _ = values.withUnsafeBufferPointer { v in
+            weights.withUnsafeBufferPointer { w in
+                pwQuantizeFitValues(v.baseAddress, weighted ? w.baseAddress : nil, given, k, kMin, kMax, method, 2, 5, 1,
+                                    &centers, 16, &count, &objective, &error, 256)
+            }
+        }
     case 5:  // repair in place
         let count = Int(input.byte() % 8)
         var sites = (0..<(3 * count)).map { _ in Int64(Int8(bitPattern: input.byte())) }
@@ -84,10 +97,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if pwScanDetect(scan, input.double(), Int64(input.byte()) - 2, Int64(input.byte() % 8) - 2, 0, &report, &error, 256) == PW_OK {
             pwBytesFree(report)
         }
-    default:  // state bytes: the rest of the input
-        var scan: OpaquePointer?
+    default:  // state bytes: the rest of the input, decoded, and merged in place into a scan of the image
+        var scan: OpaquePointer?, target: OpaquePointer?
+        let earlier = Int32(input.byte() % 2)
         let rest = input.rest()
         if pwScanFromBytes(rest.baseAddress, Int64(rest.count), &scan, &error, 256) == PW_OK { pwScanFree(scan) }
+        guard pwScanNew(0, 0, 0, 0, 0, &target, &error, 256) == PW_OK else { return 0 }
+        defer { pwScanFree(target) }
+        _ = pwScanAdd(target, &image, &error, 256)
+        _ = pwScanMergeBytes(target, rest.baseAddress, Int64(rest.count), earlier, &error, 256)
     }
     return 0
 }
