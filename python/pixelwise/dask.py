@@ -31,10 +31,8 @@ import functools
 import math
 import os
 import pickle
-import tempfile
 import threading
 import uuid
-from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
@@ -1427,10 +1425,16 @@ class _NpyWriter:
 
 
 def _temporary_beside(path: str) -> str:
+    """A new empty file beside `path`, to be renamed over it when complete. Created with mode 0666 less the
+    umask, as the file itself would be (mkstemp's 0600 would make every output private to its owner)."""
     directory, base = os.path.split(os.path.abspath(path))
-    handle, name = tempfile.mkstemp(prefix=f".{base}.", suffix=".partial", dir=directory)
-    os.close(handle)
-    return name
+    while True:
+        name = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:12]}.partial")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return name
+        except FileExistsError:
+            continue
 
 
 def imwrite(path: Any, array: Any, *, tile: tuple[int, int] = (256, 256), compression: str | None = None,

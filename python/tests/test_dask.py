@@ -467,6 +467,11 @@ def test_imread_imwrite_round_trips(client, tmp_path):
         back = pwd.imread(tmp_path / name).compute()
         assert np.array_equal(back, pixelwise.blur(image, 6)), name
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]
+    # Outputs get the mode any new file gets (0666 less the umask), not a temporary file's 0600.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("out.npy", "out.tif"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o666 & ~umask, name
 
 
 def test_import_pixelwise_does_not_import_dask():
