@@ -1178,8 +1178,11 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
             previous = scan_task(p, runs[p], method, cfa, max_pixels, threads, previous,
                                  dask_key_name=f"pixelwise-scan-{p}-{token}")
         leaves.append(previous)
-    merged_task = _tree(leaves, combine, split_every)
-    report_task = dask.delayed(_summary, pure=True)(merged_task, threshold, top, suppression_radius, flickering)
+    # The last merge and the detector in one task, on every core: nothing else of the scan is left to run.
+    finished = dask.delayed(_finish, pure=True, nout=2)(
+        *_tree(leaves, combine, split_every, until=split_every), threads=threads, threshold=threshold, top=top,
+        suppression_radius=suppression_radius, flickering=flickering)
+    merged_task, report_task = finished[0], finished[1]
     if client is not None:
         # The merged state stays on the worker that merged it; the detector runs there too, and only the report
         # comes here. The state follows when `.state` is first read.
@@ -1211,6 +1214,15 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
     if merged is not None:
         return _hotpixels.ScanResult(state=merged.state, **fields)
     return ClusterScanResult(fetch=lambda: state_future.result().state, **fields)
+
+
+def _finish(*partials: _Partial, threads: int | None, threshold: float | None, top: int,
+            suppression_radius: int | None, flickering: bool) -> tuple[_Partial, dict]:
+    """The root of the merge tree and the detection, with every core of the worker (or `threads`): when it
+    runs, every partition is done, so the cores the other tasks used are idle."""
+    pixelwise.set_threads(threads or 0)
+    merged = _combine(*partials)
+    return merged, _summary(merged, threshold, top, suppression_radius, flickering)
 
 
 def _summary(merged: _Partial, threshold: float | None, top: int, suppression_radius: int | None,
