@@ -64,9 +64,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var centers = [Double](repeating: 0, count: 16)
         var count: Int64 = 0, objective = 0.0
         let k = Int64(input.byte() % 20) - 2
+        // The capacity given is at most the array's 16: a caller that lies about its buffer is outside the
+        // contract (an earlier `% 18` here overflowed this array by one Double: a harness bug, found by ASan).
         let status = pwQuantizeFit(&image, Int64(input.byte() % 5) - 1, k, Int64(input.byte() % 5), Int64(input.byte() % 20),
                                    Int32(input.byte() % 3), Int32(input.byte() % 3), Int64(input.byte() % 3), 5, 1,
-                                   &centers, Int64(input.byte() % 18), &count, &objective, &error, 256)
+                                   &centers, Int64(input.byte() % 17), &count, &objective, &error, 256)
         if status != PW_OK { count = Int64(input.byte() % 17); for i in 0..<16 { centers[i] = input.double() } }
         var labels = pw_image(data: output, width: width, height: height, channels: 1, row_stride: width, sample_type: PW_UINT8)
         _ = pwQuantizeAssign(&image, 0, &centers, min(count, 16), &labels, nil, &error, 256)
