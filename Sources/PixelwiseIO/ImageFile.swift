@@ -53,6 +53,14 @@ public enum ImageFile {
         }
     }
 
+    /// Memory that ``read(_:options:)`` allocates for the file at `path`, whose header said `info`: the decoded
+    /// samples, or nothing for an NPY file read in place from its memory map (its pages are the file's, which
+    /// the kernel can drop and read again). Reads the header only.
+    public static func decodeMemory(_ path: String, info: ImageInfo, options: ImageReadOptions = .init()) -> MemoryNeed {
+        if info.format == .npy, let array = try? NPY.open(path), array.readsInPlace(options: options) { return .zero }
+        return .image(width: info.width, height: info.height, channels: info.channels, sampleType: info.sampleType)
+    }
+
     /// Encodes `image` to `path` atomically, in the format its extension names.
     public static func write(_ image: AnyImage, to path: String, options: ImageWriteOptions = .init()) throws {
         guard let format = options.format ?? ImageFormat(pathExtensionOf: path) else {
