@@ -149,6 +149,9 @@ struct QuantizeCommand: ParsableCommand {
         case (.some, .some): throw UsageError("-k and --centers exclude each other: --centers skips clustering")
         case (nil, let text?):
             if method != nil { throw UsageError("--method: applies only with -k; --centers skips clustering") }
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw UsageError("--centers: no values given; expected V1,V2,... (comma-separated numbers)")
+            }
             var values = [Double]()
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = part.trimmingCharacters(in: .whitespaces)
