@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Pixelwise
 import PixelwiseIO
 
@@ -53,6 +54,10 @@ struct ImageReadingOptions: ParsableArguments {
     /// (40000×40000×3 uint8) needs about …".
     func check(_ need: MemoryNeed, job: String, path: String, info: ImageInfo) throws {
         let shape = "\(info.width)×\(info.height)×\(info.channels) \(info.sampleType.rawValue)"
+        // How docs/reliability.md compares the estimates with the peak RSS measured.
+        if ProcessInfo.processInfo.environment["PIXELWISE_MEMORY_NOTE"] != nil {
+            Standard.error("pixelwise: note: \(job) of \(path) (\(shape)): estimated \(need.bytes) bytes (\(need))")
+        }
         try memoryLimit().check(need, job: "\(job) of \(path) (\(shape))")
     }
 }
