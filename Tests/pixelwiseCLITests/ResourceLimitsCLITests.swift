@@ -67,6 +67,15 @@ struct ResourceLimitsCLITests {
         }
     }
 
+    @Test func generateChecksTheSizeAskedFor() throws {
+        for kind in ["scene", "mask"] {
+            try expectRefused(["generate", kind, "--size", "100000x100000", "-o", folder.path("g.png"), "--max-memory", "16G"],
+                              ["generate \(kind) 100000x100000", "needs about", "--max-memory 16.0 GiB"])
+        }
+        try expectRefused(["generate", "stack", "--size", "100000x100000", "--output-dir", folder.path("stack"), "--max-memory", "16G"],
+                          ["generate stack", "--max-memory"])
+    }
+
     @Test(arguments: ["0", "-1", "abc", "1e400", "1.5.5", "inf", ""])
     func badMaxMemoryNamesTheOption(_ value: String) throws {
         try expectRefused(commands(folder.path("gray.png"))["crop"]! + ["--max-memory=\(value)"], ["--max-memory"])
