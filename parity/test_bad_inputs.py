@@ -538,7 +538,7 @@ def test_sufficient_max_memory_runs(case, command):
 
 @pytest.mark.parametrize("kind", ["scene", "mask"])
 def test_generate_checks_the_size_asked_for(case, kind):
-    case.refused(["generate", kind, "--size", "100000x100000", "-o", "g.png", "--max-memory", "16G"], "--max-memory", "needs about")
+    case.refused(["generate", kind, "--size", "100000x100000", "-o", "g.png", "--max-memory", "4G"], "--max-memory 4.0 GiB", "needs about")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "1e400", "", "1.5.5", "10Q", "inf", "0.25"])
