@@ -33,13 +33,16 @@ public struct MemoryNeed: Sendable, Hashable, Comparable, CustomStringConvertibl
         MemoryNeed(count: width, size: height) * channels * sampleType.byteCount
     }
 
+    /// Both needs at once, saturating.
     public static func + (a: MemoryNeed, b: MemoryNeed) -> MemoryNeed {
         let (sum, overflow) = a.bytes.addingReportingOverflow(b.bytes)
         return MemoryNeed(bytes: overflow ? .max : sum)
     }
 
+    /// `factor` copies at once (one per core, say), saturating.
     public static func * (a: MemoryNeed, factor: Int) -> MemoryNeed { MemoryNeed(count: a.bytes, size: factor) }
 
+    /// Fewer bytes.
     public static func < (a: MemoryNeed, b: MemoryNeed) -> Bool { a.bytes < b.bytes }
 
     /// "19.2 GiB", "512.0 MiB", "100 bytes": binary units, as `--max-memory` reads them.
@@ -113,11 +116,14 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
 public struct MemoryLimitExceeded: Error, Sendable, Equatable, CustomStringConvertible {
     /// The job and its input, as the message names them.
     public let job: String
+    /// The estimated peak.
     public let need: MemoryNeed
+    /// The limit it is over.
     public let limit: MemoryLimit
     /// How the caller sets the limit (`--max-memory` for the CLI).
     public let option: String
 
+    /// One line: the job, its need, the limit and where it came from, and what to do.
     public var description: String {
         "\(job) needs about \(need), more than \(option) \(limit); raise \(option) if that much can be had "
             + "(swap, memory-mapped outputs)"
