@@ -92,12 +92,14 @@ struct BlurCommand: ParsableCommand {
                 try reading.check(reading.decodeMemory(input, info: info) + source.heldMemory + working, job: "blur", path: input, info: info)
             }
             // Before the map or mask is read: the output alone may already be too much.
-            try check(mapped ? .zero : .image(width: info.width, height: info.height, channels: info.channels,
-                                             sampleType: dtype.sampleType(for: info.sampleType)))
+            let outputImage = MemoryNeed.image(width: info.width, height: info.height, channels: info.channels,
+                                               sampleType: dtype.sampleType(for: info.sampleType))
+            let encoding = mapped ? .zero : ImageFile.encodeMemory(output, samples: outputImage)
+            try check(mapped ? .zero : outputImage + encoding)
             let field = try source.read().field(width: info.width, height: info.height)
             if let saveRadiusMap, savesMap { try ImageFormat.checkOutput(saveRadiusMap, holds: field.imageSampleType) }
             try check(field.blurMemory(kernel: kernel, channels: info.channels, inputType: info.sampleType, dtype: mapped ? nil : dtype)
-                      + (savesMap ? .image(width: info.width, height: info.height, channels: 1, sampleType: field.imageSampleType) : .zero))
+                      + encoding + (savesMap ? .image(width: info.width, height: info.height, channels: 1, sampleType: field.imageSampleType) : .zero))
             let image = try ImageFile.read(input, options: reading.readOptions)
             guard !image.isEmpty else { throw BlurError.emptyImage(source: input) }
             let progress = ProgressLine("blur \((input as NSString).lastPathComponent)", total: image.height, unit: "rows")

@@ -41,7 +41,8 @@ struct CropCommand: ParsableCommand {
             throw UsageError("--region \(region): reaches outside the \(info.width)×\(info.height) image \(image)")
         }
         let region = MemoryNeed.image(width: w, height: h, channels: info.channels, sampleType: info.sampleType)
-        try reading.check(reading.decodeMemory(image, info: info) + region, job: "crop", path: image, info: info)
+        try reading.check(reading.decodeMemory(image, info: info) + region + ImageFile.encodeMemory(output, samples: region),
+                          job: "crop", path: image, info: info)
         let source = try ImageFile.read(image, options: reading.readOptions)
         try ImageFile.write(source.region(x: x, y: y, width: w, height: h), to: output,
                            options: writing.writeOptions(like: image, offset: (x, y)))

@@ -105,7 +105,12 @@ struct QuantizeCommand: ParsableCommand {
         let job = QuantizeJob(request: request, channel: channel ?? 0, makeLabels: labels != nil,
                               makeValues: output != nil, float64Output: dtype == .float64, measure: json,
                               streamedLabels: streamable(labels), streamedValues: streamable(output))
-        try reading.check(reading.decodeMemory(image, info: info)
+        // The files are encoded one after the other (labels counted as 16-bit, the larger case).
+        let pixels = MemoryNeed.image(width: info.width, height: info.height, channels: 1, sampleType: .uint8)
+        let valueBytes = dtype == .float64 ? 8 : info.sampleType.byteCount
+        let encoding = Swift.max(labels.map { ImageFile.encodeMemory($0, samples: pixels * 2) } ?? .zero,
+                                 output.map { ImageFile.encodeMemory($0, samples: pixels * valueBytes) } ?? .zero)
+        try reading.check(reading.decodeMemory(image, info: info) + encoding
                           + job.memoryNeed(width: info.width, height: info.height, channels: info.channels, sampleType: info.sampleType),
                           job: "quantize", path: image, info: info)
         let source = try ImageFile.read(image, options: reading.readOptions)

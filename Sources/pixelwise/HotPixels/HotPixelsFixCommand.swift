@@ -112,8 +112,10 @@ struct HotPixelsFixCommand: ParsableCommand {
             let recodes = !reencode && zip(files, outputs).contains { file, target in
                 (try? ImageFile.format(of: file)) == .jpeg && (writing.writeOptions.format ?? ImageFormat(pathExtensionOf: target)) == .jpeg
             }
-            let need = FixJob.memoryNeed(largestImage: largest.need, concurrentFiles: Swift.min(Parallel.coreCount, files.count),
-                                         keepsOriginal: recodes)
+            // Encoding counted as PNG's, the worst (its whole compressed stream is held), whatever the outputs.
+            let need = FixJob.memoryNeed(largestImage: largest.need,
+                                         encoding: ImageFile.encodeMemory("", samples: largest.need, format: .png),
+                                         concurrentFiles: Swift.min(Parallel.coreCount, files.count), keepsOriginal: recodes)
             try reading.check(need, job: "hotpixels fix", path: largest.file, info: largest.info)
         }
         if sites.isEmpty {
