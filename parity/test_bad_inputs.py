@@ -7,6 +7,7 @@ folder, and every input byte for byte unchanged. Bit-flipped files may also deco
 """
 import hashlib
 import os
+import shutil
 import signal
 import stat
 import struct
@@ -473,3 +474,104 @@ def test_conflicting_flags(case, args, fragment):
     case.write("p.csv", "1,1\n")
     case.write("m.json", "[]")
     case.refused([img if a == "IMG" else a for a in args], fragment)
+
+
+# --- Resource limits: --max-memory, and images declared bigger than they are ----------------------
+
+def gigabyte_file(kind):
+    """About 100 bytes declaring a 32768×32768 one-channel uint8 image (1 GiB), under --max-pixels."""
+    side = 32768
+    if kind == "png":
+        ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 100)) + png_chunk(b"IEND", b"")
+    if kind == "tif":
+        return tiff_bomb(side, side)
+    if kind == "npy":
+        header = b"{'descr': '|u1', 'fortran_order': False, 'shape': (32768, 32768), }"
+        header += b" " * (118 - len(header)) + b"\n"
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header
+    return b"P5\n32768 32768\n255\n" + b"\0" * 80
+
+
+MEMORY_COMMANDS = {
+    "crop": lambda img: ["crop", img, "--region", "0,0,2,2", "-o", "out.png"],
+    "blur": lambda img: ["blur", img, "--radius", "2", "-o", "out.png"],
+    "blur_gaussian": lambda img: ["blur", img, "--kernel", "gaussian", "--radius", "2", "-o", "out.tif"],
+    "sample": lambda img: ["sample", img, "--at", "1,1", "-o", "out.csv"],
+    "quantize": lambda img: ["quantize", img, "-k", "2", "--labels", "labels.png"],
+    "fix": lambda img: ["hotpixels", "fix", img, "--pixel", "1,1", "-o", "out.png"],
+    "scan": lambda img: ["hotpixels", "scan", img, img, "--map", "out.json"],
+}
+
+
+@pytest.mark.parametrize("kind", ["png", "tif", "npy", "pgm"])
+@pytest.mark.parametrize("limit", [None, "512M"])
+def test_gigabyte_declared_in_100_bytes_allocates_nothing(case, tmp_path_factory, kind, limit):
+    """Refused from the header (with --max-memory 512M: by the estimate; without: as truncated or corrupt),
+    peak RSS no more than the program's own (the 1 GiB is never touched)."""
+    time = shutil.which("time") or "/usr/bin/time"
+    if not os.path.exists(time):
+        pytest.skip("needs /usr/bin/time for the peak RSS")
+    data = gigabyte_file(kind)
+    assert len(data) <= 140
+    p = case.write(f"gig.{kind}", data)
+    report = tmp_path_factory.mktemp("rss") / "rss.txt"
+    args = crop(p) + (["--max-memory", limit] if limit else [])
+    case.refused(args, p.name, env_prefix=[time, "-f", "%M", "-o", str(report)])
+    peak_kb = int(report.read_text().split()[-1])
+    assert peak_kb < 100 * 1024, f"peak RSS {peak_kb} kB"
+
+
+@pytest.mark.parametrize("command", sorted(MEMORY_COMMANDS))
+def test_small_max_memory_refuses(case, command):
+    img = case.copy("gray.png")
+    case.refused(MEMORY_COMMANDS[command](img) + ["--max-memory", "1K"], "--max-memory 1.0 KiB", "gray.png", "needs about")
+
+
+@pytest.mark.parametrize("command", sorted(MEMORY_COMMANDS))
+def test_sufficient_max_memory_runs(case, command):
+    img = case.copy("gray.png")
+    result = subprocess.run([case.run_cli, *map(str, MEMORY_COMMANDS[command](img) + ["--max-memory", "1G"])],
+                            capture_output=True, text=True, cwd=case.dir, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("kind", ["scene", "mask"])
+def test_generate_checks_the_size_asked_for(case, kind):
+    case.refused(["generate", kind, "--size", "100000x100000", "-o", "g.png", "--max-memory", "4G"], "--max-memory 4.0 GiB", "needs about")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1e400", "", "1.5.5", "10Q", "inf", "0.25"])
+def test_bad_max_memory(case, value):
+    img = case.copy("base.png")
+    case.refused(crop(img) + [f"--max-memory={value}"], "--max-memory")
+
+
+def test_radius_map_output_that_cannot_hold_floats_is_refused_before_the_blur(case):
+    """A NaN in the map would stop the blur itself: the output check must come first."""
+    img = case.copy("base.png")
+    r = np.ones((30, 40), dtype=np.float32)
+    r[3, 4] = np.nan
+    np.save(case.dir / "r.npy", r)
+    case.refused(["blur", img, "--radius-map", "r.npy", "--save-radius-map", "map.png", "-o", "out.tif"], "map.png", "float32")
+    case.refused(["blur", img, "--radius-map", "r.npy", "--dtype", "float32", "-o", "out.png"], "out.png", "float32")
+
+
+def test_huge_per_pixel_ratio_is_clamped(case):
+    img = case.copy("base.png")
+    mask = np.zeros((30, 40), dtype=np.uint8)
+    mask[5, 6] = 1
+    np.save(case.dir / "mask.npy", mask)
+    outputs = []
+    for ratio in ["1e20", "1e308", "1.7976931348623157e308"]:
+        run = subprocess.run([case.run_cli, "blur", str(img), "--distance-from", "mask.npy", "--per-pixel", ratio,
+                              "-o", f"out{len(outputs)}.npy", "--dtype", "float64"], capture_output=True, text=True, cwd=case.dir)
+        assert run.returncode == 0, f"{ratio}: {run.stderr}"
+        outputs.append(np.load(case.dir / f"out{len(outputs)}.npy"))
+    assert all(np.array_equal(outputs[0], o) for o in outputs[1:])
+
+
+@pytest.mark.parametrize("args", [["--centers=", "-o", "out.png"], ["-o", "out.png", "--centers="], ["--centers", "", "-o", "out.png"]])
+def test_empty_centres(case, args):
+    img = case.copy("gray.png")
+    case.refused(["quantize", img, *args], "--centers")

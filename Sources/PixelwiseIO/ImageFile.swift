@@ -53,6 +53,27 @@ public enum ImageFile {
         }
     }
 
+    /// Memory that ``read(_:options:)`` allocates for the file at `path`, whose header said `info`: the decoded
+    /// samples, or nothing for an NPY file read in place from its memory map (its pages are the file's, which
+    /// the kernel can drop and read again). Reads the header only.
+    public static func decodeMemory(_ path: String, info: ImageInfo, options: ImageReadOptions = .init()) -> MemoryNeed {
+        if info.format == .npy, let array = try? NPY.open(path), array.readsInPlace(options: options) { return .zero }
+        return .image(width: info.width, height: info.height, channels: info.channels, sampleType: info.sampleType)
+    }
+
+    /// Memory ``write(_:to:options:)`` holds beside the image while encoding `samples` bytes of samples to
+    /// `path` (format from its extension unless given): libspng and TurboJPEG keep the whole compressed
+    /// stream, counted as half the samples (photos compress to a third or less as PNG, far less as JPEG; pure
+    /// noise as PNG would take up to the whole), TIFF a strip of about 1 MB and its compressed copy; NPY and
+    /// PNM write as they go.
+    public static func encodeMemory(_ path: String, samples: MemoryNeed, format: ImageFormat? = nil) -> MemoryNeed {
+        switch format ?? ImageFormat(pathExtensionOf: path) {
+        case .png, .jpeg: MemoryNeed(bytes: samples.bytes / 2)
+        case .tiff: MemoryNeed(bytes: Swift.min(samples.bytes, 2 << 20))
+        case .npy, .pnm, .raw, nil: .zero
+        }
+    }
+
     /// Encodes `image` to `path` atomically, in the format its extension names.
     public static func write(_ image: AnyImage, to path: String, options: ImageWriteOptions = .init()) throws {
         guard let format = options.format ?? ImageFormat(pathExtensionOf: path) else {

@@ -48,6 +48,28 @@ public enum ImageFormat: String, Sendable, CaseIterable, Codable {
     }
 }
 
+extension ImageFormat {
+    /// Why a file of this format cannot hold samples of `type`, in one phrase naming formats that can; nil when
+    /// it can. The writers refuse with it, and commands check their outputs with it before computing anything.
+    public func cannotHold(_ type: SampleType) -> String? {
+        switch (self, type) {
+        case (.tiff, _), (.npy, _), (.png, .uint8), (.png, .uint16), (.pnm, .uint8), (.pnm, .uint16), (.jpeg, .uint8): nil
+        case (.png, _): "PNG holds 8- or 16-bit integer samples, not \(type) (write .tif or .npy to keep floats)"
+        case (.pnm, _): "PGM/PPM hold 8- or 16-bit integer samples, not \(type) (write .tif or .npy to keep floats)"
+        case (.jpeg, _): "JPEG holds 8-bit samples, not \(type) (write .png or .tif for 16-bit, .tif or .npy for floats)"
+        case (.raw, _): "writing camera RAW files (write .tif, .png or .npy)"
+        }
+    }
+
+    /// Throws ``ImageFileError/unsupported(path:detail:)`` when the file `path` names by its extension cannot
+    /// hold samples of `type` (an unknown extension is left to the writer).
+    public static func checkOutput(_ path: String, holds type: SampleType) throws {
+        if let reason = ImageFormat(pathExtensionOf: path)?.cannotHold(type) {
+            throw ImageFileError.unsupported(path: path, detail: reason)
+        }
+    }
+}
+
 /// What a file's header says, without decoding the pixels.
 public struct ImageInfo: Sendable, Equatable, Codable {
     public var width: Int

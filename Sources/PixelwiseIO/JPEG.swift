@@ -111,10 +111,8 @@ public enum JPEG {
     /// Encodes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String,
                              quality: Int, metadata: ImageMetadata = .none) throws {
-        guard image.sampleType == .uint8 else {
-            throw ImageFileError.unsupported(
-                path: reportedPath,
-                detail: "JPEG holds 8-bit samples, not \(image.sampleType) (write .png or .tif for 16-bit, .tif or .npy for floats)")
+        if let reason = ImageFormat.jpeg.cannotHold(image.sampleType) {
+            throw ImageFileError.unsupported(path: reportedPath, detail: reason)
         }
         guard image.channels == 1 || image.channels == 3 else {
             throw ImageFileError.unsupported(

@@ -187,11 +187,18 @@ public enum NPY {
             }
         }
 
+        /// Whether ``image(options:)`` uses the file's memory map as the image's samples (no copy, no memory
+        /// beyond the page cache): native sample types in little-endian order, aligned, when mapping is allowed.
+        public func readsInPlace(options: ImageReadOptions) -> Bool {
+            guard options.allowMemoryMap, let type = dataType.sampleType, !dataType.isBigEndian else { return false }
+            return Int(bitPattern: data.baseAddress) % type.byteCount == 0
+        }
+
         private func typedImage<S: PixelSample>(width: Int, height: Int, channels: Int,
                                                 options: ImageReadOptions) throws -> Image<S> {
             let count = self.count
             let base = data.baseAddress!
-            if options.allowMemoryMap, !dataType.isBigEndian, Int(bitPattern: base) % MemoryLayout<S>.alignment == 0 {
+            if readsInPlace(options: options) {
                 let file = self.file
                 let storage = PixelStorage<S>(
                     adopting: UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: S.self),

@@ -60,9 +60,7 @@ public enum PNG {
         case .uint8: bitDepth = 8
         case .uint16: bitDepth = 16
         case .float32, .float64:
-            throw ImageFileError.unsupported(
-                path: reportedPath,
-                detail: "PNG holds 8- or 16-bit integer samples, not \(image.sampleType) (write .tif or .npy to keep floats)")
+            throw ImageFileError.unsupported(path: reportedPath, detail: ImageFormat.png.cannotHold(image.sampleType)!)
         }
         guard image.width > 0, image.height > 0 else {
             throw ImageFileError.unsupported(path: reportedPath, detail: "a PNG must have at least one pixel (the image is \(image.width)×\(image.height))")

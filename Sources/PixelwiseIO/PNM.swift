@@ -67,10 +67,8 @@ public enum PNM {
 
     /// Writes `image` to `temporary` (``ImageFile`` renames it to `reportedPath` when done).
     public static func write(_ image: AnyImage, toTemporary temporary: String, reportedPath: String) throws {
-        guard image.sampleType == .uint8 || image.sampleType == .uint16 else {
-            throw ImageFileError.unsupported(
-                path: reportedPath,
-                detail: "PGM/PPM hold 8- or 16-bit integer samples, not \(image.sampleType) (write .tif or .npy to keep floats)")
+        if let reason = ImageFormat.pnm.cannotHold(image.sampleType) {
+            throw ImageFileError.unsupported(path: reportedPath, detail: reason)
         }
         guard image.channels == 1 || image.channels == 3 else {
             throw ImageFileError.unsupported(

@@ -18,6 +18,17 @@ public enum SampleTable {
         channels == 1 ? ["value"] : (0..<channels).map { "c\($0)" }
     }
 
+    /// Peak memory of sampling `points` points of `channels` channels into values of `valueType` and writing
+    /// them in `format` (nil: CSV on stdout): the points as read (two 8-byte coordinates each), the values, and
+    /// for text the rendered table (up to 24 bytes a coordinate and 26 a value, JSON's keys included), held
+    /// twice on its way to stdout.
+    public static func memoryNeed(points: Int, channels: Int, valueType: SampleType, format: Format?) -> MemoryNeed {
+        let values = MemoryNeed(count: points, size: 16 + channels * valueType.byteCount)
+        guard format != .npy else { return values }
+        let text = MemoryNeed(count: points, size: 48 + 26 * channels + (format == .json ? 16 + 8 * channels : 0))
+        return values + text * (format == nil ? 2 : 1)
+    }
+
     /// Renders the table as text (CSV or JSON), for stdout or a file.
     public static func text<S: PixelSample>(points: PointList, values: UnsafeBufferPointer<S>, channels: Int,
                                             format: Format) -> [UInt8] {

@@ -77,14 +77,32 @@ struct BlurCommand: ParsableCommand {
                 + (saveRadiusMap.map { [.init("--save-radius-map", $0)] } ?? []),
             inputs: images.map { .init("input", $0) } + (radiusMap.map { [.init("--radius-map", $0)] } ?? [])
                 + (distanceFrom.map { [.init("--distance-from", $0)] } ?? []))
+        // Headers first: an output that cannot hold the blurred samples is refused before any blur, not after one.
+        let infos = try jobs.map { job in
+            let info = try reading.info(job.input)
+            try ImageFormat.checkOutput(job.output, holds: dtype.sampleType(for: info.sampleType))
+            return info
+        }
         var savedMap = false
-        for (input, output) in jobs {
-            let image = try ImageFile.read(input, options: reading.readOptions)
-            guard !image.isEmpty else { throw BlurError.emptyImage(source: input) }
-            let field = try source.field(width: image.width, height: image.height)
-            let progress = ProgressLine("blur \((input as NSString).lastPathComponent)", total: image.height, unit: "rows")
+        for ((input, output), info) in zip(jobs, infos) {
             // A box mean into an NPY file is computed straight into the file's memory map (no image-sized copy).
             let mapped = kernel == .box && ImageFormat(pathExtensionOf: output) == .npy
+            let savesMap = saveRadiusMap != nil && !savedMap
+            func check(_ working: MemoryNeed) throws {
+                try reading.check(reading.decodeMemory(input, info: info) + source.heldMemory + working, job: "blur", path: input, info: info)
+            }
+            // Before the map or mask is read: the output alone may already be too much.
+            let outputImage = MemoryNeed.image(width: info.width, height: info.height, channels: info.channels,
+                                               sampleType: dtype.sampleType(for: info.sampleType))
+            let encoding = mapped ? .zero : ImageFile.encodeMemory(output, samples: outputImage)
+            try check(mapped ? .zero : outputImage + encoding)
+            let field = try source.read().field(width: info.width, height: info.height)
+            if let saveRadiusMap, savesMap { try ImageFormat.checkOutput(saveRadiusMap, holds: field.imageSampleType) }
+            try check(field.blurMemory(kernel: kernel, channels: info.channels, inputType: info.sampleType, dtype: mapped ? nil : dtype)
+                      + encoding + (savesMap ? .image(width: info.width, height: info.height, channels: 1, sampleType: field.imageSampleType) : .zero))
+            let image = try ImageFile.read(input, options: reading.readOptions)
+            guard !image.isEmpty else { throw BlurError.emptyImage(source: input) }
+            let progress = ProgressLine("blur \((input as NSString).lastPathComponent)", total: image.height, unit: "rows")
             let blurred = mapped
                 ? nil
                 : try field.blur(image, kernel: kernel, dtype: dtype, imageName: input) { progress.advance(by: $0) }
@@ -92,7 +110,7 @@ struct BlurCommand: ParsableCommand {
                 try image.apply(MappedBoxJob(field: field, dtype: dtype, imageName: input, output: output) { progress.advance(by: $0) })
             }
             progress.finish()
-            if let saveRadiusMap, !savedMap {
+            if let saveRadiusMap, savesMap {
                 try ImageFile.write(field.image(), to: saveRadiusMap)
                 savedMap = true
             }
@@ -128,8 +146,9 @@ struct BlurCommand: ParsableCommand {
         return jobs
     }
 
-    /// Exactly one radius source, its options checked.
-    func radiusSource() throws -> RadiusSource {
+    /// Exactly one radius source, its options checked; a map or mask is read on first use, after its memory
+    /// was checked against `--max-memory` (from its header).
+    func radiusSource() throws -> LazyRadiusSource {
         let given = [radius != nil, radiusMap != nil, distanceFrom != nil].filter { $0 }.count
         guard given == 1 else {
             throw UsageError(given == 0 ? "blur: give the radius with --radius R, --radius-map MAP or --distance-from MASK --per-pixel S"
@@ -140,14 +159,26 @@ struct BlurCommand: ParsableCommand {
         }
         if let radius {
             guard radius >= 0, radius.isFinite else { throw UsageError("--radius \(radius): must be finite and ≥ 0") }
-            return .uniform(radius)
+            return LazyRadiusSource(source: .uniform(radius))
         }
-        if let radiusMap { return .map(try Self.readMap(radiusMap, options: reading.readOptions), name: radiusMap) }
-        guard let perPixel else { throw UsageError("--distance-from: needs --per-pixel S (radius per pixel of distance)") }
+        let reading = self.reading
+        if let radiusMap {
+            let info = try reading.info(radiusMap)
+            let held = reading.decodeMemory(radiusMap, info: info)
+            try reading.check(held, job: "reading the radius map", path: radiusMap, info: info)
+            return LazyRadiusSource(heldMemory: held) { .map(try Self.readMap(radiusMap, options: reading.readOptions), name: radiusMap) }
+        }
+        guard let perPixel, let mask = distanceFrom else { throw UsageError("--distance-from: needs --per-pixel S (radius per pixel of distance)") }
         guard perPixel >= 0, perPixel.isFinite else { throw UsageError("--per-pixel \(perPixel): must be finite and ≥ 0") }
         if let maxRadius, !(maxRadius >= 0) { throw UsageError("--max-radius \(maxRadius): must be ≥ 0") }
-        let mask = try ImageFile.read(distanceFrom!, options: reading.readOptions)
-        return try RadiusSource.distance(from: mask, perPixel: perPixel, maximum: maxRadius ?? .infinity, maskName: distanceFrom!)
+        let info = try reading.info(mask)
+        let held = DistanceTransform.memoryNeed(width: info.width, height: info.height)
+        try reading.check(reading.decodeMemory(mask, info: info) + held, job: "the distance transform", path: mask, info: info)
+        let maximum = maxRadius ?? .infinity
+        return LazyRadiusSource(heldMemory: held) {
+            try RadiusSource.distance(from: try ImageFile.read(mask, options: reading.readOptions), perPixel: perPixel,
+                                      maximum: maximum, maskName: mask)
+        }
     }
 
     /// A radius map in any numeric type: images through ImageFile, other NPY element types converted to float64.
@@ -162,6 +193,32 @@ struct BlurCommand: ParsableCommand {
             try options.checkPixelCount(width: array.shape[1], height: array.shape[0], path: path)
             return .float64(Image(width: array.shape[1], height: array.shape[0], samples: array.doubles()))
         }
+    }
+}
+
+/// A radius source read once, when the first image needs it, with the memory it holds from then on.
+final class LazyRadiusSource {
+    /// Bytes the source holds once read (the map's samples, the distance transform), for the estimates.
+    let heldMemory: MemoryNeed
+    private var load: (() throws -> RadiusSource)?
+    private var loaded: RadiusSource?
+
+    init(source: RadiusSource) {
+        heldMemory = .zero
+        loaded = source
+    }
+
+    init(heldMemory: MemoryNeed, load: @escaping () throws -> RadiusSource) {
+        self.heldMemory = heldMemory
+        self.load = load
+    }
+
+    func read() throws -> RadiusSource {
+        if let loaded { return loaded }
+        let source = try load!()
+        loaded = source
+        load = nil
+        return source
     }
 }
 

@@ -35,10 +35,15 @@ struct CropCommand: ParsableCommand {
         }
         guard w > 0, h > 0 else { throw UsageError("--region \(region): width and height must be positive") }
         try OutputPath.check(output, inputs: [image])
-        let source = try ImageFile.read(image, options: reading.readOptions)
-        guard x >= 0, y >= 0, x + w <= source.width, y + h <= source.height else {
-            throw UsageError("--region \(region): reaches outside the \(source.width)×\(source.height) image \(image)")
+        let info = try reading.info(image)
+        // Subtractions, not sums: a region of 2⁶³ − 1 must not overflow.
+        guard x >= 0, y >= 0, x <= info.width, y <= info.height, w <= info.width - x, h <= info.height - y else {
+            throw UsageError("--region \(region): reaches outside the \(info.width)×\(info.height) image \(image)")
         }
+        let region = MemoryNeed.image(width: w, height: h, channels: info.channels, sampleType: info.sampleType)
+        try reading.check(reading.decodeMemory(image, info: info) + region + ImageFile.encodeMemory(output, samples: region),
+                          job: "crop", path: image, info: info)
+        let source = try ImageFile.read(image, options: reading.readOptions)
         try ImageFile.write(source.region(x: x, y: y, width: w, height: h), to: output,
                            options: writing.writeOptions(like: image, page: reading.page, offset: (x, y)))
     }

@@ -33,8 +33,13 @@ struct GenerateCommand: ParsableCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(name: .shortAndLong, help: "Output image.") var output: String
 
+        @OptionGroup var memory: MemoryLimitOptions
+
         func run() throws {
             guard channels == 1 || channels == 3 else { throw UsageError("--channels \(channels): scenes have 1 or 3 channels") }
+            let sampleType = SampleType(rawValue: type.rawValue)!
+            try memory.check(SyntheticScene.memoryNeed(width: size.width, height: size.height, channels: channels, sampleType: sampleType),
+                             job: "generate scene \(size.width)x\(size.height)")
             let scene = SyntheticScene.render(width: size.width, height: size.height, channels: channels, seed: seed)
             let image: AnyImage = switch type {
             case .uint8: .uint8(SyntheticScene.quantized(scene, as: UInt8.self))
@@ -53,8 +58,12 @@ struct GenerateCommand: ParsableCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(name: .shortAndLong, help: "Output image.") var output: String
 
+        @OptionGroup var memory: MemoryLimitOptions
+
         func run() throws {
             guard regions > 0 else { throw UsageError("--regions \(regions): must be positive") }
+            try memory.check(.image(width: size.width, height: size.height, channels: 1, sampleType: .uint8),
+                             job: "generate mask \(size.width)x\(size.height)")
             try ImageFile.write(.uint8(SyntheticScene.regionMask(width: size.width, height: size.height, seed: seed,
                                                                  regions: regions)), to: output)
         }
@@ -72,8 +81,12 @@ struct GenerateCommand: ParsableCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(name: .customLong("output-dir"), help: "Folder for the frames (created if missing).") var outputDirectory: String
 
+        @OptionGroup var memory: MemoryLimitOptions
+
         func run() throws {
             guard frames > 0 else { throw UsageError("--frames \(frames): must be positive") }
+            try memory.check(SyntheticScene.memoryNeed(width: size.width, height: size.height, channels: 3, sampleType: .uint8),
+                             job: "generate stack \(size.width)x\(size.height)")
             guard ImageFormat(pathExtensionOf: "f.\(format)") != nil else { throw UsageError("--format \(format): unknown image extension") }
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
             var rng = SplitMix64(seed: seed &* 7919)

@@ -85,17 +85,18 @@ struct QuantizeCommand: ParsableCommand {
             timings.append((name, (now - mark).seconds))
             mark = now
         }
-        let source = try ImageFile.read(image, options: reading.readOptions)
-        lap("read")
-        guard !source.isEmpty else {
-            throw UsageError("\(image): the image is empty (\(source.width)×\(source.height)); there is nothing to quantize")
+        // The header is enough to refuse a wrong channel or a job too big for --max-memory before decoding.
+        let info = try reading.info(image)
+        guard info.width > 0, info.height > 0 else {
+            throw UsageError("\(image): the image is empty (\(info.width)×\(info.height)); there is nothing to quantize")
         }
-        if let channel, !(0..<source.channels).contains(channel) {
-            throw UsageError("--channel \(channel): \(image) has \(source.channels) channel\(source.channels == 1 ? "" : "s") (0...\(source.channels - 1))")
+        if let channel, !(0..<info.channels).contains(channel) {
+            throw UsageError("--channel \(channel): \(image) has \(info.channels) channel\(info.channels == 1 ? "" : "s") (0...\(info.channels - 1))")
         }
-        if source.channels > 1 && channel == nil {
-            throw UsageError("\(image): \(QuantizationError.notSingleChannel(channels: source.channels))")
+        if info.channels > 1 && channel == nil {
+            throw UsageError("\(image): \(QuantizationError.notSingleChannel(channels: info.channels))")
         }
+        if let output { try ImageFormat.checkOutput(output, holds: dtype == .float64 ? .float64 : info.sampleType) }
         // NPY outputs are streamed into their files block by block (no image);
         // other formats are encoded from an image afterwards.
         func streamable(_ path: String?) -> String? {
@@ -104,6 +105,16 @@ struct QuantizeCommand: ParsableCommand {
         let job = QuantizeJob(request: request, channel: channel ?? 0, makeLabels: labels != nil,
                               makeValues: output != nil, float64Output: dtype == .float64, measure: json,
                               streamedLabels: streamable(labels), streamedValues: streamable(output))
+        // The files are encoded one after the other (labels counted as 16-bit, the larger case).
+        let pixels = MemoryNeed.image(width: info.width, height: info.height, channels: 1, sampleType: .uint8)
+        let valueBytes = dtype == .float64 ? 8 : info.sampleType.byteCount
+        let encoding = Swift.max(labels.map { ImageFile.encodeMemory($0, samples: pixels * 2) } ?? .zero,
+                                 output.map { ImageFile.encodeMemory($0, samples: pixels * valueBytes) } ?? .zero)
+        try reading.check(reading.decodeMemory(image, info: info) + encoding
+                          + job.memoryNeed(width: info.width, height: info.height, channels: info.channels, sampleType: info.sampleType),
+                          job: "quantize", path: image, info: info)
+        let source = try ImageFile.read(image, options: reading.readOptions)
+        lap("read")
         // If the second file cannot be written (say float64 to PNG), take back the first one we
         // created, so that a failed run leaves nothing behind.
         let labelsExisted = labels.map { FileManager.default.fileExists(atPath: $0) } ?? true
@@ -143,6 +154,9 @@ struct QuantizeCommand: ParsableCommand {
         case (.some, .some): throw UsageError("-k and --centers exclude each other: --centers skips clustering")
         case (nil, let text?):
             if method != nil { throw UsageError("--method: applies only with -k; --centers skips clustering") }
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw UsageError("--centers: no values given; expected V1,V2,... (comma-separated numbers)")
+            }
             var values = [Double]()
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = part.trimmingCharacters(in: .whitespaces)

@@ -52,6 +52,12 @@ struct SampleCommand: ParsableCommand {
             try OutputPath.checkDistinct(outputs: [.init("-o", output)],
                                          inputs: [.init("input", image)] + (points.map { [.init("--points", $0)] } ?? []))
         }
+        let info = try reading.info(self.image)
+        let valueType = interpolation.value == .nearest ? info.sampleType : .float64
+        try reading.check(reading.decodeMemory(self.image, info: info)
+                          + SampleTable.memoryNeed(points: pointList.count, channels: info.channels, valueType: valueType,
+                                                   format: output.flatMap(SampleTable.format(forPath:))),
+                          job: "sample", path: self.image, info: info)
         let image = try ImageFile.read(self.image, options: reading.readOptions)
         guard !image.isEmpty else { throw UsageError("\(self.image): the image is empty") }
         do {

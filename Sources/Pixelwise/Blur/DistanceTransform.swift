@@ -37,6 +37,11 @@ public struct DistanceTransform: Sendable {
         guard found else { throw .noRegionPixel(source: sourceName) }
     }
 
+    /// Memory the transform of a `width` × `height` mask holds: its column pass (see ``init(mask:sourceName:)``).
+    public static func memoryNeed(width: Int, height: Int) -> MemoryNeed {
+        MemoryNeed(count: width, size: height) * (height < Int(UInt16.max) ? 2 : 4)
+    }
+
     /// A column with a region pixel has distance 0 somewhere, so the last row is finite in every such column.
     @inlinable
     static func hasRegion<G: FixedWidthInteger & UnsignedInteger>(_ g: [G], width: Int, height: Int) -> Bool {
@@ -174,6 +179,11 @@ public struct DistanceRadius: RadiusField {
 
     public func loadRow(_ y: Int, into radii: UnsafeMutablePointer<Double>) {
         transform.squaredDistances(row: y, into: radii)
-        for x in 0..<width { radii[x] = Swift.min(perPixel * radii[x].squareRoot(), maximum) }
+        // A huge ratio (1e308) times a distance overflows to +inf, which the kernels refuse as a radius; any
+        // finite radius past the image's size is clamped by them to the whole image, so the largest finite
+        // one stands in for the overflow (a zero distance stays 0).
+        for x in 0..<width {
+            radii[x] = Swift.min(perPixel * radii[x].squareRoot(), maximum, .greatestFiniteMagnitude)
+        }
     }
 }

@@ -46,6 +46,40 @@ extension VariableBlur {
         return streamingRingRows(maxRadius: maxRadius, tableRows: height + 1) * (span + 1) * channels
     }
 
+    /// How the streaming box mean cuts an image into tiles (column stripes × row chunks × channels), and the
+    /// working memory that takes: one ring per concurrent tile. Shared by the kernel and its memory estimate.
+    @usableFromInline struct StreamingLayout {
+        @usableFromInline let balancedWidth: Int, stripes: Int, perChunk: Int, rowChunks: Int, tiles: Int, ringCount: Int
+        /// Bytes of rings, window lists and radius rows held at once on every core.
+        @usableFromInline let workingBytes: Int
+
+        @inlinable init(width: Int, height: Int, channels: Int, maxRadius: Int, elementSize: Int, stripeWidth: Int? = nil) {
+            // Each tile does one channel: a ring holding every channel of a stripe would be C times larger and leave
+            // L2 (RGB 15000², radii 1…255: 14.7 s of CPU with three-channel rings against 9.8 s for the sorting kernel).
+            let columnsPerStripe = Swift.max(1, Swift.min(width, stripeWidth ?? streamingStripeWidth(
+                width: width, height: height, channels: 1, maxRadius: maxRadius, elementSize: elementSize)))
+            // Parallel hands out at most 4 chunks per core: a stripe count that is a multiple of that gives every
+            // chunk the same work (30 stripes made chunks of 3 and 4).
+            let wanted = Parallel.coreCount * 4
+            var stripeCount = (width + columnsPerStripe - 1) / columnsPerStripe
+            if stripeCount * channels > wanted, stripeWidth == nil {
+                stripeCount = Swift.min(width, (stripeCount * channels + wanted - 1) / wanted * wanted / channels)
+            }
+            balancedWidth = (width + stripeCount - 1) / stripeCount
+            stripes = (width + balancedWidth - 1) / balancedWidth
+            // Row chunks only when there are too few stripes to keep every core busy: each chunk rebuilds up to
+            // maxRadius table rows above its first row, so chunks are at least that tall.
+            let minimumChunk = Swift.max(32, maxRadius)
+            perChunk = stripes * channels
+            rowChunks = perChunk >= wanted ? 1 : Swift.max(1, Swift.min((wanted + perChunk - 1) / perChunk, height / minimumChunk))
+            tiles = perChunk * rowChunks
+            ringCount = streamingRingCount(width: width, height: height, channels: 1, maxRadius: maxRadius,
+                                           stripeWidth: balancedWidth)
+            let tileBytes = ringCount * elementSize + (maxRadius + 1) * 32 + balancedWidth * 2
+            workingBytes = MemoryNeed(count: tileBytes, size: Swift.min(Parallel.coreCount, tiles)).bytes
+        }
+    }
+
     /// Whether the streaming path can run: whole radii (the fields that claim them stay ≤ 65535).
     @inlinable static func canStream(width: Int, maxRadius: Int) -> Bool {
         maxRadius <= 65535
@@ -58,31 +92,12 @@ extension VariableBlur {
         _ image: Image<S>, radii: Field, maxRadius: Int, table: Element.Type, into target: MutableImageBuffer<Out>, budget: Int,
         stripeWidth: Int? = nil, progress: (@Sendable (Int) -> Void)?
     ) -> Bool {
-        let width = image.width, height = image.height, channels = image.channels
-        // Each tile does one channel: a ring holding every channel of a stripe would be C times larger and leave
-        // L2 (RGB 15000², radii 1…255: 14.7 s of CPU with three-channel rings against 9.8 s for the sorting kernel).
-        let columnsPerStripe = Swift.max(1, Swift.min(width, stripeWidth ?? streamingStripeWidth(
-            width: width, height: height, channels: 1, maxRadius: maxRadius, elementSize: MemoryLayout<Element>.stride)))
-        // Parallel hands out at most 4 chunks per core: a stripe count that is a multiple of that gives every
-        // chunk the same work (30 stripes made chunks of 3 and 4).
-        let wanted = Parallel.coreCount * 4
-        var stripeCount = (width + columnsPerStripe - 1) / columnsPerStripe
-        if stripeCount * channels > wanted, stripeWidth == nil {
-            stripeCount = Swift.min(width, (stripeCount * channels + wanted - 1) / wanted * wanted / channels)
-        }
-        let balancedWidth = (width + stripeCount - 1) / stripeCount
-        let stripes = (width + balancedWidth - 1) / balancedWidth
-        // Row chunks only when there are too few stripes to keep every core busy: each chunk rebuilds up to
-        // maxRadius table rows above its first row, so chunks are at least that tall.
-        let minimumChunk = Swift.max(32, maxRadius)
-        let perChunk = stripes * channels
-        let rowChunks = perChunk >= wanted ? 1 : Swift.max(1, Swift.min((wanted + perChunk - 1) / perChunk, height / minimumChunk))
-        let tiles = perChunk * rowChunks
-        let ringCount = streamingRingCount(width: width, height: height, channels: 1, maxRadius: maxRadius,
-                                           stripeWidth: balancedWidth)
-        let tileBytes = ringCount * MemoryLayout<Element>.stride + (maxRadius + 1) * 32 + balancedWidth * 2
-        let concurrent = Swift.min(Parallel.coreCount, tiles)
-        guard tileBytes * concurrent <= budget else { return false }
+        let width = image.width, height = image.height
+        let layout = StreamingLayout(width: width, height: height, channels: image.channels, maxRadius: maxRadius,
+                                     elementSize: MemoryLayout<Element>.stride, stripeWidth: stripeWidth)
+        guard layout.workingBytes <= budget else { return false }
+        let (tiles, perChunk, stripes, rowChunks) = (layout.tiles, layout.perChunk, layout.stripes, layout.rowChunks)
+        let (balancedWidth, ringCount, channels) = (layout.balancedWidth, layout.ringCount, image.channels)
         image.withUnsafeBuffer { source in
             Parallel.forEachChunk(count: tiles) { range in
                 let ring = TableMemory.allocate(Element.self, count: ringCount, hugePagesFrom: 1 << 20)

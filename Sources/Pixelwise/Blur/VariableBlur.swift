@@ -15,6 +15,48 @@ public enum VariableBlur {
         Swift.min(Swift.max((imageBytes + outputBytes) / 4, 16 << 20), 1 << 30)
     }
 
+    /// The largest sum a window of `reach` rows and columns either side can hold: whether 32-bit tables suffice.
+    @inlinable static func largestWindowSum(reach: Int, width: Int, height: Int, maximumValue: Double) -> Double {
+        let side = 2 * reach + 1
+        return Double(Swift.min(side, width)) * Double(Swift.min(side, height)) * maximumValue
+    }
+
+    /// Input rows a strip's table may hold: what the budget allows, but strips at least four halos tall, so
+    /// that rebuilding the halo rows costs at most a third more.
+    @inlinable static func stripRowsAllowed(budget: Int, rowBytes: Int, reach: Int, height: Int) -> Int {
+        Swift.max(budget / rowBytes - 1, Swift.min(4 * (2 * reach + 1), height))
+    }
+
+    /// Peak memory of ``boxMean(_:radii:as:imageName:memoryBudget:progress:)`` besides its input, for radii up
+    /// to `largestRadius`: the output (of `outputType`; nil when the caller provides the target), then either
+    /// the streaming rings (`wholeRadii`: a uint8/uint16 map or a whole uniform radius, on an integer image)
+    /// or the strip table with each core's block of radius rows. Allocates nothing; callers check it first.
+    public static func boxMeanMemory(width: Int, height: Int, channels: Int, inputType: SampleType,
+                                     outputType: SampleType?, largestRadius: Double, wholeRadii: Bool) -> MemoryNeed {
+        guard width > 0, height > 0, channels > 0 else { return .zero }
+        let cap = Swift.max(width, height)
+        let radius = largestRadius.isNaN ? Double(cap) : Swift.min(Swift.max(0, largestRadius), Double(cap))
+        let reach = Swift.min(cap, Int(radius.rounded(.down)) + 1)
+        let input = MemoryNeed.image(width: width, height: height, channels: channels, sampleType: inputType)
+        let output = outputType.map { MemoryNeed.image(width: width, height: height, channels: channels, sampleType: $0) }
+        let outputBytes = output ?? input
+        let maximumValue = inputType == .uint8 ? 255.0 : 65535.0
+        let fits32 = largestWindowSum(reach: reach, width: width, height: height, maximumValue: maximumValue) < 4_294_967_296
+        let element = inputType.isInteger && fits32 ? 4 : 8
+        if wholeRadii, inputType.isInteger, canStream(width: width, maxRadius: Int(radius)) {
+            let rings = StreamingLayout(width: width, height: height, channels: channels, maxRadius: Int(radius), elementSize: element)
+            if rings.workingBytes <= Swift.max((input + outputBytes).bytes, 16 << 20) {
+                return (output ?? .zero) + MemoryNeed(bytes: rings.workingBytes)
+            }
+        }
+        let rowBytes = MemoryNeed(count: width + 1, size: channels * element).bytes
+        let budget = defaultMemoryBudget(imageBytes: input.bytes, outputBytes: outputBytes.bytes)
+        let rows = Swift.min(height, Swift.max(stripRowsAllowed(budget: budget, rowBytes: rowBytes, reach: reach, height: height),
+                                               2 * reach + 1)) + 1
+        let radiusBlocks = MemoryNeed(count: Swift.min(128, height) * width, size: MemoryLayout<Double>.size) * Parallel.coreCount
+        return (output ?? .zero) + MemoryNeed(count: rows, size: rowBytes) + radiusBlocks
+    }
+
     /// One horizontal strip of output rows `rows`, needing input rows `inputRows` (its halo included).
     @usableFromInline struct Strip: Sendable {
         @usableFromInline var rows: Range<Int>
@@ -125,8 +167,8 @@ public enum VariableBlur {
             // that 1e19 or 1e300 do not overflow `Int`.
             reach = maxima.map { Swift.min(cap, Int(Swift.min($0, Double(cap)).rounded(.down)) + 1) }
             largestRadius = Int(Swift.min(maxima.max() ?? 0, Double(cap)))
-            let side = 2 * (reach.max() ?? 0) + 1
-            largestSum = Double(Swift.min(side, image.width)) * Double(Swift.min(side, image.height)) * S.maximumValue.doubleValue
+            largestSum = VariableBlur.largestWindowSum(reach: reach.max() ?? 0, width: image.width, height: image.height,
+                                                       maximumValue: S.maximumValue.doubleValue)
             let imageBytes = image.sampleCount * MemoryLayout<S>.size, outputBytes = image.sampleCount * MemoryLayout<Out>.size
             budget = memoryBudget ?? VariableBlur.defaultMemoryBudget(imageBytes: imageBytes, outputBytes: outputBytes)
             // The streaming path may use as much again as input plus output: peak stays within twice those.
@@ -164,8 +206,7 @@ public enum VariableBlur {
         let width = image.width, height = image.height, channels = image.channels
         let rowBytes = (width + 1) * channels * MemoryLayout<Element>.stride
         // Strips at least four halos tall, so that rebuilding the halo rows costs at most a third more.
-        let halo = 2 * (reach.max() ?? 0) + 1
-        let rowsAllowed = Swift.max(budget / rowBytes - 1, Swift.min(4 * halo, height))
+        let rowsAllowed = stripRowsAllowed(budget: budget, rowBytes: rowBytes, reach: reach.max() ?? 0, height: height)
         let strips = plan(height: height, maximumInputRows: Swift.max(1, rowsAllowed)) { reach[$0] }
         let tableRows = strips.map { $0.inputRows.count + 1 }.max() ?? 1
         let storage = TableMemory.allocate(Element.self, count: tableRows * (width + 1) * channels)

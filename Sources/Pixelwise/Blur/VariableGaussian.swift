@@ -582,27 +582,67 @@ import Darwin
     /// σ values above this are computed as this (``GaussianLevel/sigmaLimit(width:height:)``).
     @usableFromInline let sigmaLimit: Double
 
+    /// The shape of every depth's rows and rings for `levels` on rows `width` wide: what the tables and each
+    /// row pipeline allocate, computed without allocating (the memory estimate uses it too).
+    @usableFromInline struct Layout {
+        @usableFromInline let maximumDepth: Int, fineReach: Int
+        @usableFromInline let depthReach: [Int], columns: [Int], margin: [Int], ringCapacity: [Int]
+
+        @usableFromInline init(levels: [GaussianLevel], width: Int) {
+            let depth = levels.map(\.depth).max() ?? 0
+            maximumDepth = depth
+            fineReach = levels.filter { $0.depth == 0 }.map(\.reach).max() ?? 0
+            var depthReach = [Int](repeating: 0, count: depth + 1)
+            for level in levels where level.depth > 0 { depthReach[level.depth] = Swift.max(depthReach[level.depth], level.reach) }
+            self.depthReach = depthReach
+            columns = (0...depth).map { $0 == 0 ? width : GaussianLevel.coarseCount(imageCount: width, depth: $0) }
+            margin = depthReach.map { $0 + 4 }
+            // How far ahead of an image row's position the rows of each depth get produced (the deeper depths
+            // pull their finer rows ahead), and how far behind they are still read.
+            var ahead = [Int](repeating: 0, count: depth + 2)
+            for j in stride(from: depth, through: 1, by: -1) { ahead[j] = Swift.max(depthReach[j] + 4, 2 * ahead[j + 1] + 4) }
+            ringCapacity = (0...depth).map { ahead[$0] + depthReach[$0] + 12 }
+        }
+
+        /// Bytes of one ``GaussianRowPipeline`` (one per core): its input ring, the decimated rings, the
+        /// deep levels' row rings and the per-level row values, all `Float`.
+        func pipelineBytes(levels: [GaussianLevel]) -> MemoryNeed {
+            let width = columns[0]
+            var floats = MemoryNeed(count: 2 * fineReach + 3, size: width + 2 * (fineReach + 3))
+            for j in stride(from: 1, through: maximumDepth, by: 1) {
+                floats = floats + MemoryNeed(count: ringCapacity[j], size: columns[j] + 2 * margin[j])
+            }
+            for level in levels {
+                let stride = level.depth == 0 ? width : columns[level.depth] + 2 * margin[level.depth]
+                floats = floats + MemoryNeed(count: level.depth == 0 ? 1 : 9, size: stride)
+            }
+            return floats * MemoryLayout<Float>.size
+        }
+
+        /// Bytes of the shared tables: cubic taps per depth and inverse normalisers per level, for every
+        /// column and row of a `width` × `height` image.
+        func tableBytes(levelCount: Int, width: Int, height: Int) -> MemoryNeed {
+            MemoryNeed(count: (maximumDepth + 1) * MemoryLayout<CubicTap>.stride + levelCount * MemoryLayout<Float>.size,
+                       size: width + height)
+        }
+    }
+
     @usableFromInline init(width: Int, height: Int, maximumSigma: Double) {
         sigmaLimit = GaussianLevel.sigmaLimit(width: width, height: height)
         let levels = GaussianLevel.ladder(upTo: Swift.min(maximumSigma, sigmaLimit), extent: Swift.max(width, height))
         self.levels = levels
         levelSigmas = levels.map(\.sigma)
         levelDepths = levels.map { Int32($0.depth) }
-        let depth = levels.map(\.depth).max() ?? 0
+        let layout = Layout(levels: levels, width: width)
+        let depth = layout.maximumDepth
         maximumDepth = depth
-        fineReach = levels.filter { $0.depth == 0 }.map(\.reach).max() ?? 0
-        var depthReach = [Int](repeating: 0, count: depth + 1)
-        for level in levels where level.depth > 0 { depthReach[level.depth] = Swift.max(depthReach[level.depth], level.reach) }
-        self.depthReach = depthReach
-        columns = (0...depth).map { $0 == 0 ? width : GaussianLevel.coarseCount(imageCount: width, depth: $0) }
-        margin = depthReach.map { $0 + 4 }
+        fineReach = layout.fineReach
+        depthReach = layout.depthReach
+        columns = layout.columns
+        margin = layout.margin
+        ringCapacity = layout.ringCapacity
         lastRow = (0...depth).map { GaussianLevel.lastNonzero(count: height, depth: $0) }
         lastColumn = (0...depth).map { GaussianLevel.lastNonzero(count: width, depth: $0) }
-        // How far ahead of an image row's position the rows of each depth get produced (the deeper depths
-        // pull their finer rows ahead), and how far behind they are still read.
-        var ahead = [Int](repeating: 0, count: depth + 2)
-        for j in stride(from: depth, through: 1, by: -1) { ahead[j] = Swift.max(depthReach[j] + 4, 2 * ahead[j + 1] + 4) }
-        ringCapacity = (0...depth).map { ahead[$0] + depthReach[$0] + 12 }
         func taps(_ count: Int, _ j: Int) -> UnsafeMutablePointer<CubicTap> {
             let table = UnsafeMutablePointer<CubicTap>.allocate(capacity: count)
             for i in 0..<count {
@@ -701,5 +741,22 @@ extension VariableBlur {
                 }
             }
         }
+    }
+}
+
+extension VariableBlur {
+    /// Peak memory of ``gaussian(_:sigmas:as:imageName:memoryBudget:progress:)`` besides its input, for σ up to
+    /// `maximumSigma`: the output (of `outputType`; nil when the caller provides the target), the tables every
+    /// row shares and one row pipeline per core. Allocates nothing; callers check it against a limit first.
+    public static func gaussianMemory(width: Int, height: Int, channels: Int, outputType: SampleType?,
+                                      maximumSigma: Double) -> MemoryNeed {
+        guard width > 0, height > 0 else { return .zero }
+        let limit = GaussianLevel.sigmaLimit(width: width, height: height)
+        let sigma = maximumSigma.isNaN ? limit : Swift.min(Swift.max(0, maximumSigma), limit)
+        let levels = GaussianLevel.ladder(upTo: sigma, extent: Swift.max(width, height))
+        let layout = GaussianTables.Layout(levels: levels, width: width)
+        let output = outputType.map { MemoryNeed.image(width: width, height: height, channels: channels, sampleType: $0) } ?? .zero
+        return output + layout.tableBytes(levelCount: levels.count, width: width, height: height)
+            + layout.pipelineBytes(levels: levels) * Parallel.coreCount
     }
 }

@@ -16,6 +16,15 @@ public struct FixJob: Sendable {
         self.radius = radius
     }
 
+    /// Peak memory of repairing `concurrentFiles` images at once, each at most `largestImage` and taking
+    /// `encoding` more to write: the repair works in place, so each image is held once, or twice when its
+    /// unrepaired samples are kept beside it (`keepsOriginal`: a JPEG written back by recoding only the
+    /// changed blocks).
+    public static func memoryNeed(largestImage: MemoryNeed, encoding: MemoryNeed = .zero, concurrentFiles: Int,
+                                  keepsOriginal: Bool) -> MemoryNeed {
+        (largestImage * (keepsOriginal ? 2 : 1) + encoding) * Swift.max(1, concurrentFiles)
+    }
+
     /// Repairs the decoded image in place: the typed image is taken out of the enum first, so that its
     /// pixels have one owner and are not copied (a 10-megapixel RGB photo is 30 MB).
     public func repair(_ image: inout AnyImage) throws(DefectCorrectionError) -> DefectCorrection.Outcome {

@@ -122,6 +122,51 @@ public enum AnyRadiusField: Sendable {
         }
     }
 
+    /// Peak memory of ``blur(_:kernel:dtype:imageName:progress:)`` (or of the `into:` form, `dtype` nil) on an
+    /// image of this field's size with `channels` channels of `inputType`, besides that image and this field:
+    /// the output and the kernel's working buffers, sized for the field's largest radius. Reads the field
+    /// once (the largest radius), allocates nothing else; throws what the kernel would throw for a negative,
+    /// NaN or infinite radius.
+    public func blurMemory(kernel: BlurKernel, channels: Int, inputType: SampleType,
+                           dtype: BlurOutputType?) throws(BlurError) -> MemoryNeed {
+        let (width, height, largest, whole) = try shape()
+        let output = dtype?.sampleType(for: inputType)
+        switch kernel {
+        case .box:
+            return VariableBlur.boxMeanMemory(width: width, height: height, channels: channels, inputType: inputType,
+                                              outputType: output, largestRadius: largest, wholeRadii: whole)
+        case .gaussian:
+            return VariableBlur.gaussianMemory(width: width, height: height, channels: channels, outputType: output,
+                                               maximumSigma: largest)
+        }
+    }
+
+    /// Size, largest radius and whether the radii are small whole numbers, for whichever field this is.
+    private func shape() throws(BlurError) -> (width: Int, height: Int, largest: Double, whole: Bool) {
+        func of<F: RadiusField>(_ f: F) throws(BlurError) -> (Int, Int, Double, Bool) {
+            let maxima = f.hasSmallIntegerRadii ? f.integerRowMaxima() : try f.validatedRowMaxima()
+            return (f.width, f.height, maxima.max() ?? 0, f.hasSmallIntegerRadii)
+        }
+        switch self {
+        // Checked when made; no need for a pass over every pixel.
+        case .uniform(let f): return (f.width, f.height, f.radius, f.hasSmallIntegerRadii)
+        case .uint8(let f): return try of(f)
+        case .uint16(let f): return try of(f)
+        case .float32(let f): return try of(f)
+        case .float64(let f): return try of(f)
+        case .distance(let f): return try of(f)
+        }
+    }
+
+    /// The sample type of ``image()``: what `--save-radius-map` writes, known before anything is computed.
+    public var imageSampleType: SampleType {
+        switch self {
+        case .uniform(let f): Float(f.radius).doubleValue == f.radius ? .float32 : .float64
+        case .uint8, .uint16, .float32: .float32
+        case .float64, .distance: .float64
+        }
+    }
+
     /// The radius map used, as float32 when every value survives that exactly, else float64.
     public func image() -> AnyImage {
         switch self {

@@ -80,6 +80,39 @@ public enum Quantization {
         }
     }
 
+    /// Peak memory of ``fit(_:settings:)`` on a single-channel image of `pixels` samples of `sampleType`,
+    /// besides the image: the distinct values (a radix sort of keys for floats, histograms for integers), then
+    /// the values, their prefix sums and the clustering's tables (the exact DP keeps a 32-bit split table per
+    /// layer). An integer image has at most 256 or 65536 distinct values; a float image is assumed to have
+    /// as many as pixels, so for floats this is an upper bound. Allocates nothing.
+    public static func fitMemory(pixels: Int, sampleType: SampleType, settings: QuantizationSettings) -> MemoryNeed {
+        let weighted = settings.weighting == .pixels
+        let distinct: Int, extraction: MemoryNeed
+        switch sampleType {
+        case .uint8, .uint16:
+            let buckets = sampleType == .uint8 ? 256 : 65536
+            distinct = Swift.min(pixels, buckets)
+            extraction = MemoryNeed(count: 4 * Parallel.coreCount * buckets, size: MemoryLayout<Int>.size)
+        case .float32, .float64:
+            distinct = pixels
+            let keys = MemoryNeed(count: pixels, size: sampleType.byteCount)
+            // Keys and scratch while sorting; then the sorted keys, values, counts and run starts.
+            extraction = Swift.max(keys * 2, keys + MemoryNeed(count: distinct, size: weighted ? 24 : 8))
+        }
+        let layers: Int
+        switch settings.levelCount {
+        case .fixed(let k): layers = Swift.max(1, k)
+        case .automatic(let range): layers = Swift.max(1, range.upperBound)
+        }
+        // Values (+ weights), prefix sums of value and square (+ weight), then the method's own arrays.
+        var perValue = (weighted ? 16 : 8) + (weighted ? 24 : 16)
+        switch settings.method {
+        case .optimal: perValue += 2 * MemoryLayout<Double>.size + (layers - 1) * MemoryLayout<UInt32>.size
+        case .lloyd: perValue += MemoryLayout<Double>.size
+        }
+        return Swift.max(extraction, MemoryNeed(count: distinct, size: perValue))
+    }
+
     /// Finds the levels of a single-channel image.
     public static func fit<S: PixelSample>(_ image: Image<S>, settings: QuantizationSettings) throws(QuantizationError) -> LevelFit {
         guard !image.isEmpty else { throw .emptyImage(width: image.width, height: image.height) }

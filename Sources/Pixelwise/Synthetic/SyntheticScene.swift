@@ -1,6 +1,13 @@
 /// Photo-like synthetic images made from a seed: smooth lighting, soft-edged shapes and multi-scale
 /// texture. They give the demo, the docs and the tests realistic inputs without downloading anything.
 public enum SyntheticScene {
+    /// Peak memory of a scene of `width` × `height` × `channels` written as `sampleType`: the rendered scene
+    /// (float64) and its quantized copy (none for float64 itself).
+    public static func memoryNeed(width: Int, height: Int, channels: Int, sampleType: SampleType) -> MemoryNeed {
+        let scene = MemoryNeed.image(width: width, height: height, channels: channels, sampleType: .float64)
+        return scene + (sampleType == .float64 ? .zero : .image(width: width, height: height, channels: channels, sampleType: sampleType))
+    }
+
     /// A deterministic scene in 0...1 per channel, as `Double`s (1 or 3 channels).
     ///
     /// The same seed gives the same picture at any size; `shift` moves the camera by whole pixels, so that

@@ -50,6 +50,31 @@ public struct QuantizeJob: ImageOperation {
     }
 
 
+    /// Peak memory of this job on a `width` × `height` image of `channels` channels of `sampleType`, besides
+    /// the image: the channel taken out of a colour image, then the larger of the fit
+    /// (``Quantization/fitMemory(pixels:sampleType:settings:)``; given centres need none) and the label and
+    /// quantized images that are not streamed into NPY files. Allocates nothing.
+    public func memoryNeed(width: Int, height: Int, channels: Int, sampleType: SampleType) -> MemoryNeed {
+        let pixels = MemoryNeed(count: width, size: height).bytes
+        let grey = channels > 1 ? MemoryNeed(count: pixels, size: sampleType.byteCount) : .zero
+        let fit: MemoryNeed, levelCount: Int
+        switch request {
+        case .cluster(let settings):
+            fit = Quantization.fitMemory(pixels: pixels, sampleType: sampleType, settings: settings)
+            switch settings.levelCount {
+            case .fixed(let k): levelCount = k
+            case .automatic(let range): levelCount = range.upperBound
+            }
+        case .centers(let levels):
+            fit = .zero
+            levelCount = levels.count
+        }
+        let labels = makeLabels && streamedLabels == nil ? MemoryNeed(count: pixels, size: levelCount <= 256 ? 1 : 2) : .zero
+        let values = makeValues && streamedValues == nil
+            ? MemoryNeed(count: pixels, size: float64Output ? 8 : sampleType.byteCount) : .zero
+        return grey + Swift.max(fit, labels + values)
+    }
+
     /// Runs the job on one image.
     public func callAsFunction<S: PixelSample>(_ image: Image<S>) throws -> Result {
         let clock = ContinuousClock()

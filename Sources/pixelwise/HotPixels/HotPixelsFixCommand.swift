@@ -93,8 +93,11 @@ struct HotPixelsFixCommand: ParsableCommand {
         // Check every input against the list before writing anything: one bad file must not leave the
         // others half done.
         var rawInputs = Set<String>()
+        var largest: (need: MemoryNeed, file: String, info: ImageInfo)?
         for (file, target) in zip(files, outputs) {
-            let info = try ImageFile.info(file, options: reading.readOptions)
+            let info = try reading.info(file)
+            let need = reading.decodeMemory(file, info: info)
+            if need > largest?.need ?? .zero || largest == nil { largest = (need, file, info) }
             try checkSites(sites, source: source, against: info, file: file, layout: layout)
             // The block repair keeps the file's own quantization: a quality asked for would be silently ignored.
             if let quality = writing.quality, !reencode, info.format == .jpeg, ImageFormat(pathExtensionOf: target) == .jpeg {
@@ -106,6 +109,18 @@ struct HotPixelsFixCommand: ParsableCommand {
                 }
                 rawInputs.insert(file)
             }
+        }
+        if let largest {
+            // Files are repaired several at once (one per core); a JPEG written back by recoding only the changed
+            // blocks keeps its decoded original beside the repaired copy.
+            let recodes = !reencode && zip(files, outputs).contains { file, target in
+                (try? ImageFile.format(of: file)) == .jpeg && (writing.writeOptions.format ?? ImageFormat(pathExtensionOf: target)) == .jpeg
+            }
+            // Encoding counted as PNG's, the worst (its whole compressed stream is held), whatever the outputs.
+            let need = FixJob.memoryNeed(largestImage: largest.need,
+                                         encoding: ImageFile.encodeMemory("", samples: largest.need, format: .png),
+                                         concurrentFiles: Swift.min(Parallel.coreCount, files.count), keepsOriginal: recodes)
+            try reading.check(need, job: "hotpixels fix", path: largest.file, info: largest.info)
         }
         if sites.isEmpty {
             Standard.error("pixelwise: warning: \(source): no pixels listed; images are written unchanged")

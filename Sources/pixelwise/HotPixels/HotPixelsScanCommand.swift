@@ -84,6 +84,7 @@ struct HotPixelsScanCommand: ParsableCommand {
         }
 
         let frames = paths
+        try checkMemory(continuing: state, frames: frames, cfa: pattern ?? state?.geometry.cfa, method: methodValue ?? .residual)
         let reader = HotPixelsFrameReader(cfa: pattern ?? state?.geometry.cfa, options: reading.readOptions)
         let load: @Sendable (Int, AnyImage?) throws -> AnyImage = { index, reusable in
             try reader.read(frames[index], reusing: reusable)
@@ -133,6 +134,18 @@ struct HotPixelsScanCommand: ParsableCommand {
                                                   first: skipped.first.map { "\(frames[$0.index]): \($0.reason)" })
         }
         try report.finish(state, frames: done, skipped: skipped.map { (frames[$0.index], $0.reason) })
+    }
+}
+
+extension HotPixelsScanCommand {
+    /// Refuses the scan before its first frame is decoded when the statistics and one decoded frame per core
+    /// are more than `--max-memory`: the geometry comes from the resumed state, or from the first frame whose
+    /// header reads (a frame of another size is skipped by the scan anyway).
+    func checkMemory(continuing state: AnyHotPixelAccumulator?, frames: [String], cfa: CFAPattern?, method: HotPixelMethod) throws {
+        guard let (path, info) = frames.lazy.compactMap({ path in (try? reading.info(path)).map { (path, $0) } }).first else { return }
+        let geometry = state?.geometry ?? HotPixelGeometry(width: info.width, height: info.height, channels: info.channels,
+                                                           sampleType: info.sampleType, cfa: cfa, method: method)
+        try reading.check(HotPixelScan.memoryNeed(geometry), job: "hotpixels scan", path: path, info: info)
     }
 }
 
