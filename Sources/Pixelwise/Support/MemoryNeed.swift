@@ -72,12 +72,55 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
         self.origin = origin
     }
 
-    /// The machine's physical memory (`sysconf(_SC_PHYS_PAGES)` pages of `_SC_PAGESIZE` bytes: the
-    /// `MemTotal` of `/proc/meminfo`). Swap is not counted: a job that needs it runs, but many times slower.
+    /// The memory this process may have: the machine's physical memory (`sysconf(_SC_PHYS_PAGES)` pages of
+    /// `_SC_PAGESIZE` bytes: the `MemTotal` of `/proc/meminfo`), or a memory cgroup's limit when that is less
+    /// (a container's: there the kernel's OOM killer acts at the group's limit, not at the machine's memory).
+    /// Swap is not counted: a job that needs it runs, but many times slower.
     public static var physical: MemoryLimit {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         let bytes = pages > 0 && pageSize > 0 ? MemoryNeed(count: pages, size: pageSize).bytes : .max
+        if let group = cgroupLimit(), group < bytes {
+            return MemoryLimit(bytes: group, origin: "this process's memory cgroup limit")
+        }
         return MemoryLimit(bytes: bytes, origin: "this machine's memory")
+    }
+
+    /// The smallest memory limit of this process's cgroups and their ancestors, nil when none is set:
+    /// cgroup v2 `memory.max` ("0::/path" in `proc`), v1 `memory.limit_in_bytes` of the memory controller's
+    /// hierarchy ("N:memory:/path"). "max", and v1's "unlimited" (2⁶³ rounded down to a page), are no limit.
+    static func cgroupLimit(proc: String = "/proc/self/cgroup", root: String = "/sys/fs/cgroup") -> Int? {
+        guard let text = readSmallFile(proc) else { return nil }
+        var limits = [Int]()
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[2].hasPrefix("/") else { continue }
+            let file: (String) -> String
+            if fields[0] == "0", fields[1].isEmpty {
+                file = { root + $0 + "/memory.max" }
+            } else if fields[1].split(separator: ",").contains("memory") {
+                file = { root + "/memory" + $0 + "/memory.limit_in_bytes" }
+            } else {
+                continue
+            }
+            var group = fields[2].hasSuffix("/") ? String(fields[2].dropLast()) : String(fields[2])
+            while true {
+                if let value = readSmallFile(file(group)).flatMap({ Int($0.trimmingWhitespace()) }) {
+                    limits.append(value)
+                }
+                guard let slash = group.lastIndex(of: "/") else { break }
+                group = String(group[..<slash])
+            }
+        }
+        return limits.filter { $0 > 0 && $0 < 1 << 62 }.min()
+    }
+
+    /// A small text file's contents (at most 64 KB), nil when it cannot be read.
+    private static func readSmallFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = fread(&buffer, 1, buffer.count, file)
+        return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 
     /// "16.0 GiB (this machine's memory)" or "512.0 MiB".

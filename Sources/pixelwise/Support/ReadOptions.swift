@@ -44,7 +44,7 @@ struct ImageReadingOptions: ParsableArguments {
 struct MemoryLimitOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Refuse a job whose estimated peak memory is more than this: bytes, or with K, M, G or T (1K = 1024; e.g. 8G, 512M, 1.5GB).",
-        discussion: "Default: this machine's physical memory (sysconf _SC_PHYS_PAGES, the MemTotal of /proc/meminfo). "
+        discussion: "Default: this machine's physical memory (sysconf _SC_PHYS_PAGES, the MemTotal of /proc/meminfo), or a lower memory cgroup (container) limit. "
             + "The estimate is made from the image headers and options, before anything is decoded or allocated.",
         valueName: "size"))
     var maxMemory: String?

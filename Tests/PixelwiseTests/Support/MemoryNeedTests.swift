@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Pixelwise
 import Testing
 
@@ -45,6 +48,38 @@ struct MemoryNeedTests {
         let text = try #require(error).description
         #expect(text.hasPrefix("blur of big.tif needs about 17.0 GiB, more than --max-memory 16.0 GiB (this machine's memory)"))
         #expect(!text.contains("\n"))
+    }
+
+    @Test("a memory cgroup's limit (v2 memory.max or v1 memory.limit_in_bytes, of the group or above) lowers the default")
+    func cgroupLimits() throws {
+        let root = "/tmp/pxcg-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        mkdir(root, 0o755)
+        func write(_ path: String, _ text: String) {
+            var directory = root
+            for part in path.split(separator: "/").dropLast() {
+                directory += "/" + part
+                mkdir(directory, 0o755)
+            }
+            let file = fopen(root + "/" + path, "w")!
+            fputs(text, file)
+            fclose(file)
+        }
+        defer { _ = system("rm -rf \(root)") }
+        // v2: the container's group says 1 GiB, its parent 4 GiB, the root "max".
+        write("proc-v2", "0::/kube/pod1\n")
+        write("fs/memory.max", "max\n")
+        write("fs/kube/memory.max", "4294967296\n")
+        write("fs/kube/pod1/memory.max", "1073741824\n")
+        #expect(MemoryLimit.cgroupLimit(proc: root + "/proc-v2", root: root + "/fs") == 1 << 30)
+        // v1 (a hybrid layout, like this machine's): the memory controller's own hierarchy; "unlimited".
+        write("proc-v1", "9:name=systemd:/\n4:memory:/process_api/abc\n1:cpu:/\n0::/\n")
+        write("fs1/memory/process_api/abc/memory.limit_in_bytes", "9223372036854771712\n")
+        write("fs1/memory/memory.limit_in_bytes", "9223372036854771712\n")
+        #expect(MemoryLimit.cgroupLimit(proc: root + "/proc-v1", root: root + "/fs1") == nil)
+        write("fs1/memory/process_api/memory.limit_in_bytes", "536870912\n")
+        #expect(MemoryLimit.cgroupLimit(proc: root + "/proc-v1", root: root + "/fs1") == 512 << 20)
+        // Nothing readable: no limit.
+        #expect(MemoryLimit.cgroupLimit(proc: root + "/missing", root: root) == nil)
     }
 
     @Test func physicalMemoryIsKnown() {
