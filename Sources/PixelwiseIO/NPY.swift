@@ -163,6 +163,7 @@ public enum NPY {
             guard (1...4).contains(channels) else {
                 throw ImageFileError.unsupported(path: path, detail: "\(channels) channels (shape \(shapeText)); images have 1 to 4")
             }
+            try requirePixels(width: width, height: height)
             guard let sampleType = dataType.imageSampleType else {
                 throw ImageFileError.unsupported(path: path, detail: "sample type \(dataType) (images are uint8, uint16, float32 or float64; int8/int16/int32/uint32 are read as floats)")
             }
@@ -222,6 +223,15 @@ public enum NPY {
         }
 
         var shapeText: String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }
+
+        /// An image has at least one pixel: an empty array is refused, however large its other side (found by
+        /// fuzzing: shape (9999999999911, 0, 3) passed every size check, having no pixel, and every row loop
+        /// then ran 10¹³ times).
+        func requirePixels(width: Int, height: Int) throws {
+            guard width > 0, height > 0 else {
+                throw ImageFileError.unsupported(path: path, detail: "an empty array (shape \(shapeText)); an image has at least one pixel")
+            }
+        }
     }
 
     /// Maps and parses a `.npy` file.
@@ -290,6 +300,7 @@ public enum NPY {
         guard let sampleType = array.dataType.imageSampleType, (2...3).contains(array.shape.count) else {
             throw ImageFileError.unsupported(path: path, detail: "NPY array of type \(array.dataType) and shape \(array.shapeText) is not an image")
         }
+        try array.requirePixels(width: array.shape[1], height: array.shape[0])
         return ImageInfo(width: array.shape[1], height: array.shape[0], channels: array.shape.count == 3 ? array.shape[2] : 1,
                          sampleType: sampleType, format: .npy)
     }

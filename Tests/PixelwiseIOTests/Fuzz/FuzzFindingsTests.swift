@@ -38,6 +38,25 @@ struct FuzzFindingsTests {
     /// for a cut file overflowed `UInt64` (TIFF.swift, directoryIsPastEnd).
     static let bigTIFFOffset = Array(Data(base64Encoded: "SUkrALn9//////////////////////////////////////////////////////+7/2CAhp7AWwABAA==")!)
 
+    /// FuzzNPY, timeout-7bc135a2…: an NPY of shape (9999999999911, 0, 3) has no pixel, so it passed the pixel
+    /// limit, and a row loop over it ran 10¹³ times (a hang); empty arrays are refused now.
+    static let emptyNPYWithHugeHeight = Array(Data(base64Encoded: "k05VTVBZAQBxAHsnZGVzY3InOiAnPHU0JywgJ2ZvcnRyYXMsICdmb3J0cmFuX29yZGVyJzogYWxGcyZlLCAnc2hhcGUnOiAoMDk5OTk5OTk5OTk5MTEgLDAsIDMpLCB9IE1XVz98dTEnXCwgJ2Y/b1kgKDA0IENsb3NlZGVyJzogRicgJCA=")!)
+
+    @Test func emptyNPYIsAnError() throws {
+        let folder = try TemporaryFolder()
+        for (name, bytes) in [("fuzz.npy", Self.emptyNPYWithHugeHeight),
+                              ("zero-width.npy", NPY.header(dataType: NPY.DataType(.uint8), shape: [5, 0, 3])),
+                              ("zero-height.npy", NPY.header(dataType: NPY.DataType(.float32), shape: [0, 7]))] {
+            let path = folder.file(name)
+            writeBytes(bytes, to: path)
+            for attempt in [{ _ = try ImageFile.read(path) }, { _ = try ImageFile.info(path) }] {
+                let error = imageFileError(attempt)
+                #expect(error != nil, "\(name) was read")
+                #expect(error.map { "\($0)".contains(name) } == true)
+            }
+        }
+    }
+
     @Test func bigTIFFWithAHugeDirectoryOffsetIsAnError() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("fuzz.tif")
