@@ -77,7 +77,12 @@ public struct PointList: @unchecked Sendable {
             if a.dataType.kind == .float {
                 return try (0..<a.count).map { a.double(at: $0) }.withUnsafeBufferPointer(reals)
             }
-            return try (0..<a.count).map { Int(a.double(at: $0)) }.withUnsafeBufferPointer(integers)
+            // Integers of other widths and byte orders, through Double (exact below 2⁵³); a uint64 past Int.max
+            // is clamped (it trapped: found by FuzzPoints), and is then simply outside any image.
+            return try (0..<a.count).map { index -> Int in
+                let value = a.double(at: index)
+                return value >= 0x1p63 ? Int.max : value < -0x1p63 ? Int.min : Int(value)
+            }.withUnsafeBufferPointer(integers)
         }
     }
 

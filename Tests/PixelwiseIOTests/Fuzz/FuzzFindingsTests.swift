@@ -57,6 +57,20 @@ struct FuzzFindingsTests {
         }
     }
 
+    /// FuzzPoints (session 6; the input was lost to Swift's backtracer, which took the crash before libFuzzer
+    /// could save it): integer points past Int.max (a uint64 NPY) trapped in the conversion to Int.
+    @Test func hugeUnsignedPointsAreClampedNotATrap() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("points.npy")
+        let values: [UInt64] = [3, UInt64.max, 1 << 63, 7]
+        let bytes = NPY.header(dataType: NPY.DataType(kind: .uint, size: 8), shape: [2, 2])
+            + values.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        writeBytes(bytes, to: path)
+        let points = try PointList.read(path)
+        let read = points.withCoordinates(integers: { Array($0) }, reals: { $0.map { Int($0) } })
+        #expect(read == [3, Int.max, Int.max, 7])
+    }
+
     @Test func bigTIFFWithAHugeDirectoryOffsetIsAnError() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("fuzz.tif")
