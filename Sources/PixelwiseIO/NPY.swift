@@ -229,7 +229,7 @@ public enum NPY {
         /// then ran 10¹³ times).
         func requirePixels(width: Int, height: Int) throws {
             guard width > 0, height > 0 else {
-                throw ImageFileError.unsupported(path: path, detail: "an empty array (shape \(shapeText)); an image has at least one pixel")
+                throw ImageFileError.unsupported(path: path, detail: "the image is empty: an array of shape \(shapeText) has no pixel")
             }
         }
     }
