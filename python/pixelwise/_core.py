@@ -604,7 +604,6 @@ def _parse_k(k: Any) -> tuple[int, int, int]:
     return int(k), 0, 0
 
 
-
 def checked_channel(channel: int | None, channels: int) -> int:
     """The channel to quantize: `channel` checked against the image's `channels` (None: the only one)."""
     if channel is None:
@@ -617,6 +616,7 @@ def checked_channel(channel: int | None, channels: int) -> int:
         raise PixelwiseValueError(f"channel={channel}: the image has {channels} channel"
                                   f"{'' if channels == 1 else 's'} (0..{channels - 1})")
     return int(channel)
+
 
 def quantize(image: npt.ArrayLike, k: int | str | None = None, *, centers: npt.ArrayLike | None = None,
              weighting: Literal["unique", "pixels"] = "unique", method: Literal["optimal", "lloyd"] = "optimal",

@@ -571,13 +571,18 @@ def _blur_window(*, image_reader: Any, field_reader: Any, function: Any, starts:
                  depth: tuple[int, int], shape: tuple[int, int], block_info: Any = None) -> np.ndarray:
     """Read one block's window (chunk and halo, clipped to the image) from the files and blur it."""
     i, j = block_info[None]["chunk-location"][:2]
-    (y0, y1), (x0, x1) = block_info[None]["array-location"][:2]
-    window = (slice(max(0, y0 - depth[0]), min(shape[0], y1 + depth[0])),
-              slice(max(0, x0 - depth[1]), min(shape[1], x1 + depth[1])))
+    window = _window(block_info, depth, shape)
     image = _read_window(image_reader, window)
     if field_reader is None:
         return function(image, block_info={0: {"chunk-location": (i, j)}})
     return function(image, _read_window(field_reader, window), block_info={0: {"chunk-location": (i, j)}})
+
+
+def _window(block_info: Any, reach: tuple[int, int], shape: tuple[int, int]) -> tuple[slice, slice]:
+    """The rows and columns of a block (`map_blocks`' block_info) extended by `reach`, clipped to the image."""
+    (y0, y1), (x0, x1) = block_info[None]["array-location"][:2]
+    return (slice(max(0, y0 - reach[0]), min(shape[0], y1 + reach[0])),
+            slice(max(0, x0 - reach[1]), min(shape[1], x1 + reach[1])))
 
 
 def _read_window(reader: Any, window: tuple[slice, slice]) -> np.ndarray:
@@ -606,10 +611,8 @@ def _box_blur_window(*, image_reader: Any, field_reader: Any, shape: tuple[int, 
     exactly what the whole image gives those pixels."""
     _task_threads()
     (y0, y1), (x0, x1) = block_info[None]["array-location"][:2]
-    core = _read_window(field_reader, (slice(y0, y1), slice(x0, x1)))
-    reach = int(core.max())
-    window = (slice(max(0, y0 - reach), min(shape[0], y1 + reach)),
-              slice(max(0, x0 - reach), min(shape[1], x1 + reach)))
+    reach = int(_read_window(field_reader, (slice(y0, y1), slice(x0, x1))).max())
+    window = _window(block_info, (reach, reach), shape)
     field = _read_window(field_reader, window)
     result = pixelwise.blur(_read_window(image_reader, window), field[:, :, 0] if field.ndim == 3 else field,
                             kernel="box", dtype=out)
@@ -963,8 +966,9 @@ class _Partial:
         return self._state is not None or self.wire is not None
 
     def __reduce_ex__(self, protocol: int):
-        if protocol >= 5 and self._state is not None:
-            wire = pickle.PickleBuffer(self._state._state_view())
+        if protocol >= 5 and self.has_frames:
+            # A state received and not decoded yet travels on as the bytes it came as.
+            wire = pickle.PickleBuffer(self._state._state_view() if self._state is not None else self.wire)
             return (_Partial, (self.parts, None, self.geometry, self.skipped, self.rescan, wire))
         return (_Partial, (self.parts, self.state, self.geometry, self.skipped, self.rescan))
 

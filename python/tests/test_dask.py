@@ -404,6 +404,23 @@ def test_hotpixels_scan_missing_and_odd_frames(client, stack, tmp_path):
         pwd.hotpixels_scan([str(tmp_path / "a.png"), str(tmp_path / "b.png")], client=client)
 
 
+def test_partial_states_travel_as_bytes_and_on_again():
+    # A partition's state pickles (protocol 5) out of band and arrives as bytes; sent on again before it was
+    # needed, it travels as those bytes (not decoded and encoded again), and decodes to the same state.
+    import pickle
+    scan = hotpixels.Scan()
+    for value in (10, 12, 11):
+        scan.add(np.full((6, 9), value, np.uint8))
+    partial = pwd._Partial([0], scan, pwd._geometry(scan), {0: []}, [])
+    for _ in range(2):
+        buffers = []
+        data = pickle.dumps(partial, protocol=5, buffer_callback=buffers.append)
+        partial = pickle.loads(data, buffers=[memoryview(bytearray(b.raw())) for b in buffers])
+        assert len(buffers) == 1 and partial._state is None and partial.has_frames
+    assert partial.state.to_bytes() == scan.to_bytes()
+    assert pickle.loads(pickle.dumps(partial, protocol=4)).state.to_bytes() == scan.to_bytes()
+
+
 def test_merge_states_and_mismatch(client, stack, tmp_path):
     folder, paths = stack
     shards = []

@@ -165,19 +165,13 @@ public final class HotPixelScanner: @unchecked Sendable {
         return nil
     }
 
-    /// The state as the bytes of a state file; throws for an empty scan.
-    public func encoded() throws -> [UInt8] {
-        guard let state else { throw HotPixelScanError.empty }
-        return HotPixelStateFile.encode(state, frames: frames)
-    }
-
-    /// The size of ``encoded()``'s bytes; throws for an empty scan.
+    /// The size of the state's bytes (a state file's, ``HotPixelStateFile``); throws for an empty scan.
     public func encodedSize() throws -> Int {
         guard let state else { throw HotPixelScanError.empty }
         return HotPixelStateFile.encodedSize(state, frames: frames)
     }
 
-    /// Writes ``encoded()``'s bytes into `buffer`, exactly ``encodedSize()`` of them; throws for an empty scan.
+    /// Writes the state's bytes into `buffer`, exactly ``encodedSize()`` of them; throws for an empty scan.
     public func encode(into buffer: UnsafeMutableRawBufferPointer) throws {
         guard let state else { throw HotPixelScanError.empty }
         HotPixelStateFile.encode(state, frames: frames, into: buffer)
