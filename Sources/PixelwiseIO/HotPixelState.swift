@@ -144,6 +144,21 @@ public enum HotPixelStateFile {
         return try withExtendedLifetime(file) { try decode(UnsafeRawBufferPointer(file.bytes), name: path) }
     }
 
+    /// The geometry, frame count and frame list of the state file at `path`, every size and the checksum
+    /// checked; its arrays are not read into memory (the file is mapped).
+    public static func summary(_ path: String) throws -> (geometry: HotPixelGeometry, frameCount: Int, frames: [String]) {
+        let file = try MappedFile(path: path)
+        let parts = try withExtendedLifetime(file) { try parse(UnsafeRawBufferPointer(file.bytes), name: path) }
+        return (parts.geometry, parts.frameCount, parts.frames)
+    }
+
+    /// Chan-merges the state file at `path` into `state` from the mapped file (no decoded copy of it); returns
+    /// its frame list. Throws ``HotPixelStateError/mismatch(path:expected:found:)`` on another geometry.
+    public static func merge(file path: String, into state: AnyHotPixelAccumulator) throws -> [String] {
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) { try merge(UnsafeRawBufferPointer(file.bytes), name: path, into: state) }
+    }
+
     /// Reads a state from the bytes of a state file (checked as ``read(_:)`` checks a file); `name` names the
     /// source in errors.
     public static func decode(_ bytes: UnsafeRawBufferPointer, name path: String) throws(HotPixelStateError) -> Contents {
@@ -183,19 +198,7 @@ public enum HotPixelStateFile {
             copy.copyMemory(from: bytes)
             return try merge(UnsafeRawBufferPointer(copy), name: path, into: state)
         }
-        func merged<S: HotPixelSample>(_ a: HotPixelAccumulator<S>) {
-            let m2s = means + 4 * n, minima = m2s + 4 * n, maxima = minima + n * sampleSize
-            let hasRange = parts.geometry.method == .residual
-            a.merge(mean: means.assumingMemoryBound(to: Float.self), m2: m2s.assumingMemoryBound(to: Float.self),
-                    minimum: hasRange ? minima.assumingMemoryBound(to: S.self) : nil,
-                    maximum: hasRange ? maxima.assumingMemoryBound(to: S.self) : nil, frameCount: parts.frameCount)
-        }
-        switch state {
-        case .uint8(let a): merged(a)
-        case .uint16(let a): merged(a)
-        case .float32(let a): merged(a)
-        case .float64(let a): merged(a)
-        }
+        state.merge(arrays: UnsafeRawPointer(means), frameCount: parts.frameCount)
         return parts.frames
     }
 

@@ -67,6 +67,21 @@ struct ResourceLimitsCLITests {
         }
     }
 
+    @Test func mergeChecksItsStateBeforeReadingIt() throws {
+        // Two states of 23×17 uint8 (10 bytes a sample: 3910 bytes each): the merge holds one in memory and
+        // reads the other from its mapped file.
+        let states = [folder.path("a.state"), folder.path("b.state")]
+        for (index, path) in states.enumerated() {
+            let result = try CLI.run(["hotpixels", "scan", folder.path("gray.png"), folder.path("gray.png"), "--save-state", path])
+            #expect(result.status == 0, "\(index): \(result.stderr)")
+        }
+        try expectRefused(["hotpixels", "merge"] + states + ["--max-memory", "1000", "--map", folder.path("m.json")],
+                          ["hotpixels merge of", "a.state", "23×17×1 uint8", "needs about", "--max-memory 1000 bytes"])
+        let merged = try CLI.run(["hotpixels", "merge"] + states + ["--max-memory", "1M", "--json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stdout.contains("\"frames\" : 4") || merged.stdout.contains("\"frames\": 4"), "\(merged.stdout)")
+    }
+
     @Test func generateChecksTheSizeAskedFor() throws {
         for kind in ["scene", "mask"] {
             try expectRefused(["generate", kind, "--size", "100000x100000", "-o", folder.path("g.png"), "--max-memory", "4G"],

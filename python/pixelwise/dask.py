@@ -27,6 +27,7 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -1093,6 +1094,39 @@ def _compute(client: Any, *values: Any) -> tuple:
     return dask.compute(*values)
 
 
+# How many more frames the chain that merges and detects gets than the others, as a fraction of a chain's
+# share. The other chains' states cross to its worker while it scans them, instead of after every chain has
+# ended: a 2048×1536 state (94 MB) took 0.6 s to cross between two local workers here (sender's encoding,
+# socket, the receiver's fresh memory), about 27 frames of a worker's scanning; 0.28 of a 100-frame share
+# covers that. See docs/scale.md ("What crosses the network").
+_ROOT_CHAIN_EXTRA = 0.28
+
+
+def _plan_runs(files: list[str], partitions: int, chains: int, root_extra: float) -> list[list[str]]:
+    """Consecutive runs of files, one per partition, in file order. Chain ``c`` holds partitions
+    ``partitions*c//chains`` up to the next chain's first; the last chain gets ``1 + root_extra`` times the
+    frames of each other chain, a chain's frames spread evenly over its partitions, every partition at least one."""
+    counts = [partitions * (c + 1) // chains - partitions * c // chains for c in range(chains)]
+    shares = [1.0] * (chains - 1) + [1.0 + root_extra]
+    runs: list[list[str]] = []
+    start = 0
+    for c in range(chains):
+        end = round(len(files) * sum(shares[:c + 1]) / sum(shares))
+        end = min(max(end, start + counts[c]), len(files) - sum(counts[c + 1:]))
+        for p in range(counts[c]):
+            runs.append(files[start + (end - start) * p // counts[c]:start + (end - start) * (p + 1) // counts[c]])
+        start = end
+    return runs
+
+
+def _on_worker(workers: list[str], chain: int) -> Any:
+    """Annotates the tasks made inside with the worker that runs chain `chain` (another may take them if that
+    one is lost); no annotation without a client."""
+    if not workers:
+        return contextlib.nullcontext()
+    return dask.annotate(workers=[workers[chain % len(workers)]], allow_other_workers=True)
+
+
 def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = None,
                    method: Literal["residual", "variance"] = "residual", cfa: str | None = None,
                    threshold: float | None = None, top: int = 100, suppression_radius: int | None = None,
@@ -1166,11 +1200,11 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
     if isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer)) or partitions < 1:
         raise PixelwiseValueError(f"partitions={partitions}: must be an int >= 1")
     partitions = min(int(partitions), len(files))
-    bounds = [len(files) * p // partitions for p in range(partitions + 1)]
-    runs = [files[bounds[p]:bounds[p + 1]] for p in range(partitions)]
+    workers = list(client.scheduler_info().get("workers", {})) if client is not None else []
     if chains is None:
-        chains = len(client.scheduler_info().get("workers", {})) if client is not None else 1
+        chains = len(workers) or 1
     chains = max(1, min(int(chains), partitions))
+    runs = _plan_runs(files, partitions, chains, _ROOT_CHAIN_EXTRA if workers and chains > 1 else 0.0)
     scan_task = dask.delayed(_scan_partition, pure=False)
     combine = dask.delayed(_combine, pure=True)
     # A fresh key per call: files change on disk, and a scan must read them again.
@@ -1178,14 +1212,22 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
     leaves = []
     for c in range(chains):
         previous = None
-        for p in range(partitions * c // chains, partitions * (c + 1) // chains):
-            previous = scan_task(p, runs[p], method, cfa, max_pixels, threads, previous,
-                                 dask_key_name=f"pixelwise-scan-{p}-{token}")
+        with _on_worker(workers, c):
+            for p in range(partitions * c // chains, partitions * (c + 1) // chains):
+                previous = scan_task(p, runs[p], method, cfa, max_pixels, threads, previous,
+                                     dask_key_name=f"pixelwise-scan-{p}-{token}")
         leaves.append(previous)
-    # The last merge and the detector in one task, on every core: nothing else of the scan is left to run.
-    finished = dask.delayed(_finish, pure=True, nout=2)(
-        *_tree(leaves, combine, split_every, until=split_every), threads=threads, threshold=threshold, top=top,
-        suppression_radius=suppression_radius, flickering=flickering)
+    # The last merge and the detector in one task, on every core: nothing else of the scan is left to run. It
+    # runs where the longest chain ends, so that the other chains' states have crossed while that one finished.
+    # A task's inputs are fetched only once all of them exist, so each other state is first moved by a task of
+    # its own (`_arrived`, which returns it as it came) placed on that worker.
+    tops = _tree(leaves, combine, split_every, until=split_every)
+    with _on_worker(workers, chains - 1):
+        if workers:
+            tops = [dask.delayed(_arrived, pure=True)(part) for part in tops[:-1]] + tops[-1:]
+        finished = dask.delayed(_finish, pure=True, nout=2)(
+            *tops, threads=threads, threshold=threshold, top=top, suppression_radius=suppression_radius,
+            flickering=flickering)
     merged_task, report_task = finished[0], finished[1]
     if client is not None:
         # The merged state stays on the worker that merged it; the detector runs there too, and only the report
@@ -1218,6 +1260,11 @@ def hotpixels_scan(paths: Any, *, client: Any = None, partitions: int | None = N
     if merged is not None:
         return _hotpixels.ScanResult(state=merged.state, **fields)
     return ClusterScanResult(fetch=lambda: state_future.result().state, **fields)
+
+
+def _arrived(partial: _Partial) -> _Partial:
+    """Nothing: its worker has fetched `partial` (still as bytes) to run it, while other tasks ran there."""
+    return partial
 
 
 def _finish(*partials: _Partial, threads: int | None, threshold: float | None, top: int,

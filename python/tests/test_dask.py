@@ -463,6 +463,21 @@ def test_worker_killed_during_blur(client):
     client.wait_for_workers(2, timeout=60)
 
 
+def test_worker_killed_before_a_scan_it_was_planned_for(client, stack):
+    # The chains are placed on the workers the scheduler listed when the scan was planned; one of them is
+    # killed at that moment (its nanny starts a new one at another address): the scan runs elsewhere, same result.
+    folder, paths = stack
+    want = hotpixels.scan(paths)
+    pids = client.run(os.getpid)
+    os.kill(pids[sorted(pids)[-1]], signal.SIGKILL)
+    try:
+        got = pwd.hotpixels_scan(paths, client=client, partitions=4)
+    except distributed.KilledWorker as error:  # also acceptable: a clear error, never a different result
+        pytest.skip(f"the scheduler gave up on the killed worker's tasks: {error}")
+    _same_result(got, want)
+    client.wait_for_workers(2, timeout=60)
+
+
 # ---- files -----------------------------------------------------------------------------------------------------
 def test_imread_imwrite_round_trips(client, tmp_path):
     tifffile = pytest.importorskip("tifffile")
@@ -494,3 +509,33 @@ def test_imread_imwrite_round_trips(client, tmp_path):
 def test_import_pixelwise_does_not_import_dask():
     code = "import sys, pixelwise; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("count,partitions,chains,extra", [
+    (200, 8, 2, 0.28), (200, 8, 1, 0.0), (23, 5, 2, 0.28), (3, 3, 2, 10.0), (7, 7, 3, 0.28), (10, 4, 4, 0.5)])
+def test_plan_runs_cover_the_files_in_order(count, partitions, chains, extra):
+    files = [f"f{i}" for i in range(count)]
+    runs = pwd._plan_runs(files, partitions, chains, extra)
+    assert len(runs) == partitions and all(runs) and sum(runs, []) == files
+    per_chain = [sum(len(runs[p]) for p in range(partitions * c // chains, partitions * (c + 1) // chains))
+                 for c in range(chains)]
+    # The chain that merges and detects (the last) has the larger share, never a smaller one.
+    assert per_chain[-1] >= max(per_chain)
+    if extra == 0:
+        assert max(per_chain) - min(per_chain) <= partitions
+
+
+def test_hotpixels_scan_merges_where_the_longest_chain_ran(client, stack):
+    # The other chain's state is moved by its own task to the worker of the last chain, which then merges and
+    # detects there: its transfer overlaps the last chain's scanning instead of following it.
+    folder, paths = stack
+    from distributed import get_task_stream
+    with get_task_stream(client) as stream:
+        got = pwd.hotpixels_scan(paths, client=client, partitions=4)
+    _same_result(got, hotpixels.scan(paths))
+    where = {}
+    for task in stream.data:
+        name = task["key"] if isinstance(task["key"], str) else task["key"][0]
+        where.setdefault(name.split("-")[0] if name.startswith("_") else name.rsplit("-", 1)[0], set()).add(task["worker"])
+    last_chain = where["pixelwise-scan-3"] | where["pixelwise-scan-2"]
+    assert len(last_chain) == 1 and where["_finish"] == last_chain and where["_arrived"] == last_chain

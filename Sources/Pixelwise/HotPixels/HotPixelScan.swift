@@ -134,6 +134,28 @@ public enum AnyHotPixelAccumulator: Sendable {
         }
     }
 
+    /// Chan-merges statistics of `frameCount` frames held elsewhere in a state file's layout: `sampleCount`
+    /// means and M2s (`Float`) from `arrays`, then, for the residual method, as many minima and maxima (the
+    /// sample type), each array aligned for its type. The dispatch on the sample type is here, in this module,
+    /// so that the merge runs specialised: called from another module through a generic function it ran
+    /// unspecialised (the range update through metadata lookups, 85 % of a 94 MB merge).
+    public func merge(arrays: UnsafeRawPointer, frameCount: Int) {
+        func merged<S: HotPixelSample>(_ a: HotPixelAccumulator<S>) {
+            let n = a.geometry.sampleCount
+            let m2s = arrays + 4 * n, minima = m2s + 4 * n, maxima = minima + n * MemoryLayout<S>.stride
+            let hasRange = a.geometry.method == .residual
+            a.merge(mean: arrays.assumingMemoryBound(to: Float.self), m2: m2s.assumingMemoryBound(to: Float.self),
+                    minimum: hasRange ? minima.assumingMemoryBound(to: S.self) : nil,
+                    maximum: hasRange ? maxima.assumingMemoryBound(to: S.self) : nil, frameCount: frameCount)
+        }
+        switch self {
+        case .uint8(let a): merged(a)
+        case .uint16(let a): merged(a)
+        case .float32(let a): merged(a)
+        case .float64(let a): merged(a)
+        }
+    }
+
     /// Runs the detector; `scoreMap`, when given, receives a per-pixel score (`width * height` values).
     public func detect(_ parameters: HotPixelDetectionParameters,
                        scoreMap: UnsafeMutableBufferPointer<Float>? = nil) -> HotPixelDetection {

@@ -23,30 +23,35 @@ struct HotPixelsMergeCommand: ParsableCommand {
 
     @OptionGroup var report: HotPixelsReportOptions
 
+    @OptionGroup var memory: MemoryLimitOptions
+
     func run() throws {
         guard !states.isEmpty else { throw UsageError("merge: no state files given") }
         try report.validate(inputs: states)
-        var merged: AnyHotPixelAccumulator? = nil
-        var frames: [String] = []
-        var firstPath = ""
-        for path in states {
-            let contents = try HotPixelStateFile.read(path)
-            if let merged {
-                guard contents.state.geometry == merged.geometry else {
-                    throw HotPixelStateError.mismatch(path: path, expected: "\(merged.geometry) (from \(firstPath))",
-                                                      found: "\(contents.state.geometry)")
-                }
-                merged.merge(contents.state)
-            } else {
-                merged = contents.state
-                firstPath = path
+        // Every file checked (sizes, checksum, same geometry) before any work, and the memory need against
+        // --max-memory: one state in memory (the first's, decoded), the others merged from their mapped files.
+        let first = try HotPixelStateFile.summary(states[0])
+        for path in states.dropFirst() {
+            let other = try HotPixelStateFile.summary(path).geometry
+            guard other == first.geometry else {
+                throw HotPixelStateError.mismatch(path: path, expected: "\(first.geometry) (from \(states[0]))",
+                                                  found: "\(other)")
             }
-            frames += contents.frames
+        }
+        let g = first.geometry
+        // Detection itself works in rows and bands (small); --heatmap adds a float score per pixel.
+        let scores = report.heatmap == nil ? MemoryNeed.zero : MemoryNeed(count: g.width * g.height, size: MemoryLayout<Float>.size)
+        try memory.check(AnyHotPixelAccumulator.memoryNeed(g) + scores, job: "hotpixels merge of \(states[0]) (\(g))")
+        let contents = try HotPixelStateFile.read(states[0])
+        let merged = contents.state
+        var frames = contents.frames
+        for path in states.dropFirst() {
+            frames += try HotPixelStateFile.merge(file: path, into: merged)
         }
         let repeated = Dictionary(grouping: frames, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
         if let example = repeated.first {
             Standard.error("pixelwise: warning: \(repeated.count) frames are in more than one state (e.g. \(example)); they count more than once")
         }
-        try report.finish(merged!, frames: frames, skipped: [])
+        try report.finish(merged, frames: frames, skipped: [])
     }
 }
