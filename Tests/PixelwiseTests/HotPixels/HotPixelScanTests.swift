@@ -257,8 +257,12 @@ struct HotPixelScanTests {
                 == single.detect(HotPixelDetectionParameters(threshold: 2, top: 1000)).candidates)
     }
 
-    @Test("HotPixelScan.run: frames in groups with reused memory equal one-at-a-time adds; bad frames are listed")
-    func scanRunMatchesSerial() throws {
+    @Test("HotPixelScan.run: frames in groups with reused memory equal one-at-a-time adds; bad frames are listed (every core, one core: frames decoded in pairs, three)",
+          .serialized, arguments: [0, 1, 3])
+    func scanRunMatchesSerial(cores: Int) throws {
+        // The count is process-wide; other tests running meanwhile only get another grouping, never another result.
+        Parallel.setCoreCount(cores)
+        defer { Parallel.setCoreCount(0) }
         let width = 37, height = 17, channels = 3
         let images = (0..<9).map { scene(width: width, height: height, channels: channels, seed: 200 + UInt64($0)) }
         let geometry = HotPixelGeometry(width: width, height: height, channels: channels, sampleType: .uint8, cfa: nil, method: .residual)
