@@ -1,4 +1,5 @@
 import Foundation
+import Pixelwise
 @testable import PixelwiseIO
 import Testing
 
@@ -32,6 +33,30 @@ struct FuzzFindingsTests {
         bytes[32] = 4
         guard case .failure(let error) = try read(bytes) else { Issue.record("read a damaged state"); return }
         #expect("\(error)".contains("fuzz.state"))
+    }
+
+    /// FuzzState, crash-3de92a0c… (session 8, once the harness repaired checksums): a frame list holding a
+    /// byte that is not UTF-8 (0xF4 in a path) was decoded with repair into U+FFFD, so the state loaded with a
+    /// path it never held (two bytes longer). It is an error now, whatever the byte and wherever in the list.
+    @Test(arguments: [0xF4, 0xFF, 0xC0, 0x80] as [UInt8])
+    func stateWhoseFrameListIsNotUTF8IsAnError(byte: UInt8) throws {
+        let state = AnyHotPixelAccumulator(geometry: HotPixelGeometry(width: 3, height: 2, channels: 1, sampleType: .uint8,
+                                                                      cfa: nil, method: .residual))
+        var bytes = HotPixelStateFile.encode(state, frames: ["/tmp/a.png", "/tmp/b.png"])
+        let listStart = bytes.count - 8 - "/tmp/a.png\n/tmp/b.png".utf8.count
+        for offset in [listStart, listStart + 5, bytes.count - 9] {
+            var damaged = bytes
+            damaged[offset] = byte
+            let checksum = damaged.withUnsafeBytes { HotPixelStateFile.checksum(of: UnsafeRawBufferPointer(rebasing: $0[0..<(damaged.count - 8)])) }
+            for i in 0..<8 { damaged[damaged.count - 8 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
+            guard case .failure(let error) = try read(damaged) else { Issue.record("read a frame list with byte \(byte) at \(offset)"); continue }
+            #expect("\(error)".contains("fuzz.state") && "\(error)".contains("not UTF-8"), "\(error)")
+        }
+        // The same steps without the damage read back: the test damages only what it says.
+        let checksum = bytes.withUnsafeBytes { HotPixelStateFile.checksum(of: UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)])) }
+        for i in 0..<8 { bytes[bytes.count - 8 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
+        let contents = try read(bytes).get()
+        #expect(contents.frames == ["/tmp/a.png", "/tmp/b.png"])
     }
 
     /// FuzzTIFF, crash-31e1f341…: a BigTIFF whose first directory offset is 0xFFFF…: adding 8 to it to check
