@@ -278,7 +278,9 @@ public enum HotPixelStateFile {
             if bytes.count < expected { throw HotPixelStateError.truncated(path: path, expected: expected, actual: bytes.count) }
             throw HotPixelStateError.invalidHeader(path: path, detail: "\(bytes.count) bytes, expected \(expected)")
         }
-        guard checksum(of: UnsafeRawBufferPointer(rebasing: bytes[0..<(expected - 8)])) == get(expected - 8, 8) else { throw HotPixelStateError.badChecksum(path: path) }
+        guard checksum(of: UnsafeRawBufferPointer(rebasing: bytes[0..<(expected - 8)])) == get(expected - 8, 8) else {
+            throw HotPixelStateError.badChecksum(path: path)
+        }
 
         // Decoding with repair would turn a bad byte into U+FFFD: a different path, which --resume would then not
         // skip, and a state that no longer writes back as itself (found by fuzzing: fuzz/findings/FuzzState).

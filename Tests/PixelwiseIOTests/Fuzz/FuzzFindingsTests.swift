@@ -42,21 +42,28 @@ struct FuzzFindingsTests {
     func stateWhoseFrameListIsNotUTF8IsAnError(byte: UInt8) throws {
         let state = AnyHotPixelAccumulator(geometry: HotPixelGeometry(width: 3, height: 2, channels: 1, sampleType: .uint8,
                                                                       cfa: nil, method: .residual))
-        var bytes = HotPixelStateFile.encode(state, frames: ["/tmp/a.png", "/tmp/b.png"])
+        let bytes = HotPixelStateFile.encode(state, frames: ["/tmp/a.png", "/tmp/b.png"])
         let listStart = bytes.count - 8 - "/tmp/a.png\n/tmp/b.png".utf8.count
         for offset in [listStart, listStart + 5, bytes.count - 9] {
             var damaged = bytes
             damaged[offset] = byte
-            let checksum = damaged.withUnsafeBytes { HotPixelStateFile.checksum(of: UnsafeRawBufferPointer(rebasing: $0[0..<(damaged.count - 8)])) }
-            for i in 0..<8 { damaged[damaged.count - 8 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
-            guard case .failure(let error) = try read(damaged) else { Issue.record("read a frame list with byte \(byte) at \(offset)"); continue }
+            guard case .failure(let error) = try read(Self.withChecksumRepaired(damaged)) else {
+                Issue.record("read a frame list with byte \(byte) at \(offset)")
+                continue
+            }
             #expect("\(error)".contains("fuzz.state") && "\(error)".contains("not UTF-8"), "\(error)")
         }
         // The same steps without the damage read back: the test damages only what it says.
-        let checksum = bytes.withUnsafeBytes { HotPixelStateFile.checksum(of: UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)])) }
-        for i in 0..<8 { bytes[bytes.count - 8 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
-        let contents = try read(bytes).get()
+        let contents = try read(Self.withChecksumRepaired(bytes)).get()
         #expect(contents.frames == ["/tmp/a.png", "/tmp/b.png"])
+    }
+
+    /// `bytes` with their last eight replaced by the checksum of the rest (what FuzzState does to its inputs).
+    static func withChecksumRepaired(_ bytes: [UInt8]) -> [UInt8] {
+        var repaired = bytes
+        let checksum = bytes.withUnsafeBytes { HotPixelStateFile.checksum(of: UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 8)])) }
+        for i in 0..<8 { repaired[bytes.count - 8 + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(i))) }
+        return repaired
     }
 
     /// FuzzTIFF, crash-31e1f341…: a BigTIFF whose first directory offset is 0xFFFF…: adding 8 to it to check
